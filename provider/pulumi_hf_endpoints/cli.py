@@ -1,0 +1,64 @@
+"""The `pulumi-hf-endpoints` console script.
+
+Each sub-command lives in its own module, imported only when that command runs, so
+`pulumi-hf-endpoints --help` stays fast and never loads the emulator's web stack.
+A command module provides `configure(parser, command)` and `run(args) -> int` (`args.command`
+says which command ran, so one module may serve several). To add a command, add one line to
+COMMANDS below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ._version import __version__
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "version": ("pulumi_hf_endpoints.cli", "Print the package version."),
+}
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    """Arguments of the `version` command (none)."""
+
+
+def run(args: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pulumi-hf-endpoints",
+        description=(
+            "Hugging Face Inference Endpoints for Pulumi: a local emulator of the service, "
+            "generation helpers and a demo."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(module_name)
+        module.configure(command_parser, name)
+        command_parser.set_defaults(_module=module_name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(args._module)
+    code: int = module.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""Mapping to and from the service's JSON, checked against the shapes in the API reference."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import Any
+
+import pytest
+
+from pulumi_hf_endpoints import spec
+from tests.seed_examples import GPT2, ZEPHYR
+
+
+def make(props: dict[str, Any]) -> spec.EndpointSpec:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return spec.spec_from_properties(props)
+
+
+def test_create_payload_of_the_guide_example_is_exact() -> None:
+    payload = spec.create_payload(make(GPT2), "my-endpoint-name")
+    assert payload == {
+        "name": "my-endpoint-name",
+        "type": "authenticated",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceSize": "x2",
+            "instanceType": "intel-icl",
+            "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
+        },
+        "model": {
+            "repository": "gpt2",
+            "framework": "pytorch",
+            "revision": None,
+            "image": {"huggingface": {}},
+            "task": "text-generation",
+        },
+    }
+
+
+def test_task_is_omitted_not_null_and_revision_is_always_present() -> None:
+    props = {k: v for k, v in GPT2.items() if k != "task"}
+    model = spec.create_payload(make(props), "n")["model"]
+    assert "task" not in model
+    assert "revision" in model and model["revision"] is None
+
+
+def test_create_payload_maps_the_guide_custom_image() -> None:
+    payload = spec.create_payload(make(ZEPHYR), "aws-zephyr-7b-beta-0486")
+    assert payload["model"]["image"] == {
+        "custom": {
+            "url": "ghcr.io/huggingface/text-generation-inference:1.1.0",
+            "healthRoute": "/health",
+        }
+    }
+    # The service reads env at model.env, not inside the image.
+    assert payload["model"]["env"] == ZEPHYR["customImage"]["env"]
+    assert payload["compute"]["instanceType"] == "nvidia-a10g"
+
+
+def test_create_payload_optional_blocks() -> None:
+    props = {
+        **GPT2,
+        "minReplica": 0,
+        "maxReplica": 4,
+        "scaleToZeroTimeout": 30,
+        "scalingMetric": "pendingRequests",
+        "scalingThreshold": 1.5,
+        "env": {"A": "1"},
+        "secrets": {"S": "s3cret"},
+        "tags": ["dev"],
+        "domain": "api.example.com",
+        "path": "/v1",
+        "cacheHttpResponses": False,
+        "containerCommand": ["python"],
+        "containerArgs": [],
+        "customImage": {
+            "engine": "vLLM",
+            "url": "vllm/vllm-openai:latest",
+            "port": 8000,
+            "tensorParallelSize": 2,
+            "options": {"maxNumSeqs": 8},
+        },
+    }
+    payload = spec.create_payload(make(props), "n")
+    assert payload["compute"]["scaling"] == {
+        "minReplica": 0,
+        "maxReplica": 4,
+        "scaleToZeroTimeout": 30,
+        "measure": {"pendingRequests": 1.5},
+    }
+    assert payload["model"]["image"] == {
+        "vLLM": {
+            "url": "vllm/vllm-openai:latest",
+            "port": 8000,
+            "tensorParallelSize": 2,
+            "maxNumSeqs": 8,
+        }
+    }
+    assert payload["model"]["env"] == {"A": "1"}
+    assert payload["model"]["secrets"] == {"S": "s3cret"}
+    assert payload["model"]["command"] == ["python"]
+    assert payload["model"]["args"] == []
+    assert payload["route"] == {"domain": "api.example.com", "path": "/v1"}
+    assert payload["cacheHttpResponses"] is False
+    assert payload["tags"] == ["dev"]
+
+
+def test_registry_credentials_are_sent_inside_the_custom_image() -> None:
+    props = {
+        **GPT2,
+        "customImage": {"url": "r.io/i", "credentials": {"username": "u", "password": "p"}},
+    }
+    image = spec.create_payload(make(props), "n")["model"]["image"]
+    assert image == {"custom": {"url": "r.io/i", "credentials": {"username": "u", "password": "p"}}}
+
+
+def test_update_payload_is_empty_when_nothing_changed() -> None:
+    assert spec.update_payload(make(GPT2), make(dict(GPT2))) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"minReplica": 2, "maxReplica": 6},
+            {
+                "compute": {
+                    "scaling": {"minReplica": 2, "maxReplica": 6, "scaleToZeroTimeout": None}
+                }
+            },
+        ),
+        (
+            {"instanceSize": "x4"},
+            {"compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x4"}},
+        ),
+        ({"revision": "abc123"}, {"model": {"revision": "abc123"}}),
+        ({"repository": "distilgpt2"}, {"model": {"repository": "distilgpt2"}}),
+        ({"env": {"A": "2"}}, {"model": {"env": {"A": "2"}}}),
+        ({"tags": ["prod", "x"]}, {"tags": ["prod", "x"]}),
+        ({"containerArgs": ["--a"]}, {"model": {"args": ["--a"]}}),
+        ({"path": "/p"}, {"route": {"path": "/p"}}),
+    ],
+)
+def test_update_payload_contains_only_the_changed_group(
+    change: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    old = {**GPT2, "env": {"A": "1"}, "tags": ["prod"]}
+    assert spec.update_payload(make(old), make({**old, **change})) == expected
+
+
+def test_update_sends_emptied_maps_and_lists_whole() -> None:
+    old = make(
+        {**GPT2, "env": {"A": "1"}, "secrets": {"S": "x"}, "tags": ["t"], "containerArgs": ["a"]}
+    )
+    new = make(GPT2)
+    assert spec.update_payload(old, new) == {
+        "model": {"env": {}, "secrets": {}, "args": []},
+        "tags": [],
+    }
+
+
+def test_update_sends_the_whole_image_when_any_part_changes() -> None:
+    old = make(ZEPHYR)
+    changed = copy.deepcopy(ZEPHYR)
+    changed["customImage"]["url"] = "ghcr.io/huggingface/text-generation-inference:3.0.0"
+    payload = spec.update_payload(old, make(changed))
+    assert payload == {
+        "model": {
+            "image": {
+                "custom": {
+                    "url": "ghcr.io/huggingface/text-generation-inference:3.0.0",
+                    "healthRoute": "/health",
+                }
+            }
+        }
+    }
+
+
+def test_update_sends_env_whole_when_the_image_env_changes() -> None:
+    changed = copy.deepcopy(ZEPHYR)
+    changed["customImage"]["env"]["MAX_INPUT_LENGTH"] = "2048"
+    payload = spec.update_payload(make(ZEPHYR), make(changed))
+    assert payload == {
+        "model": {"env": {**ZEPHYR["customImage"]["env"], "MAX_INPUT_LENGTH": "2048"}}
+    }
+
+
+def test_removing_task_sends_nothing_since_the_service_refuses_null() -> None:
+    props = {k: v for k, v in GPT2.items() if k != "task"}
+    assert spec.update_payload(make(GPT2), make(props)) == {}
+
+
+def test_changed_properties_marks_replacements_and_in_place_changes() -> None:
+    old = make({**GPT2, "name": "a", "namespace": "ns"})
+    new = make({**GPT2, "name": "a", "region": "eu-west-1", "maxReplica": 3})
+    changed = spec.changed_properties(old, new)
+    assert "region" in changed and "maxReplica" in changed
+    assert "namespace" not in changed  # unset namespace keeps the resolved one
+    assert set(changed) & set(spec.REPLACE_ON_CHANGES) == {"region"}
+
+
+def test_changed_properties_treats_the_two_env_spellings_as_equal() -> None:
+    with_image_env = make(ZEPHYR)
+    moved = copy.deepcopy(ZEPHYR)
+    moved["env"] = moved["customImage"].pop("env")
+    assert spec.changed_properties(with_image_env, make(moved)) == []
+
+
+def test_unknown_values_count_as_changes() -> None:
+    changed = spec.changed_properties(make(GPT2), make(GPT2), unknown=["region", "env"])
+    assert changed == ["region", "env"]
+
+
+def test_paused_is_a_change_but_wait_settings_are_not() -> None:
+    old = make(GPT2)
+    assert spec.changed_properties(old, make({**GPT2, "paused": True})) == ["paused"]
+    assert spec.changed_properties(old, make({**GPT2, "wait": False, "waitTimeout": 5})) == []
+
+
+FULL_RESPONSE: dict[str, Any] = {
+    "name": "my-endpoint-name",
+    "type": "protected",
+    "accountId": None,
+    "provider": {"vendor": "aws", "region": "us-east-1"},
+    "healthRoute": "/health",
+    "compute": {
+        "accelerator": "gpu",
+        "id": "aws-us-east-1-nvidia-l4-x1",
+        "instanceType": "nvidia-l4",
+        "instanceSize": "x1",
+        "scaling": {
+            "minReplica": 0,
+            "maxReplica": 1,
+            "scaleToZeroTimeout": 15,
+            "metric": "hardwareUsage",
+            "measure": {"hardwareUsage": None},
+        },
+    },
+    "model": {
+        "repository": "meta-llama/Llama-3.2-3B-Instruct",
+        "revision": "0cb88a4f764b7a12671c53f0838cd831a0843b95",
+        "task": "text-generation",
+        "framework": "pytorch",
+        "image": {
+            "tgi": {
+                "url": "ghcr.io/huggingface/text-generation-inference:3.1.1",
+                "healthRoute": "/health",
+                "port": 80,
+                "disableCustomKernels": False,
+            }
+        },
+        "env": {},
+        "secrets": {"HF_TOKEN": ""},
+        "args": [],
+        "command": [],
+        "fromCatalog": False,
+    },
+    "tags": [],
+    "cacheHttpResponses": False,
+    "experimentalFeatures": {"cacheHttpResponses": False, "kvRouter": None},
+    "status": {
+        "state": "running",
+        "message": "Endpoint is ready",
+        "url": "https://vksrvs8pc1xnifhq.us-east-1.aws.endpoints.huggingface.cloud",
+        "readyReplica": 1,
+        "targetReplica": 1,
+        "createdAt": "2023-10-26T12:41:53.263078506Z",
+        "createdBy": {"id": "6273f303f6d63a28483fde12", "name": "Wauplin"},
+        "updatedAt": "2023-10-26T12:41:53.263Z",
+        "updatedBy": {"id": "6273f303f6d63a28483fde12", "name": "Wauplin"},
+        "private": None,
+        "errorMessage": None,
+        "lastUsedAt": "2023-10-26T12:41:53.263Z",
+    },
+}
+
+
+def test_parse_full_response() -> None:
+    info = spec.EndpointInfo.from_api(FULL_RESPONSE)
+    assert info.status.state == "running"
+    assert info.status.created_at == "2023-10-26T12:41:53.263078506Z"
+    outputs = spec.status_outputs(info)
+    assert outputs == {
+        "url": "https://vksrvs8pc1xnifhq.us-east-1.aws.endpoints.huggingface.cloud",
+        "status": "running",
+        "statusMessage": "Endpoint is ready",
+        "readyReplica": 1,
+        "targetReplica": 1,
+        "createdAt": "2023-10-26T12:41:53.263078506Z",
+        "updatedAt": "2023-10-26T12:41:53.263Z",
+        "healthRoute": "/health",
+    }
+    live = spec.spec_from_api(info, "ns", prior=make({**GPT2, "secrets": {"HF_TOKEN": "hf_x"}}))
+    assert live.type == "authenticated"
+    assert live.custom_image is not None and live.custom_image.engine == "tgi"
+    assert live.custom_image.options == {"disableCustomKernels": False}
+    assert live.scaling_metric == "hardwareUsage"
+    assert live.secrets == {"HF_TOKEN": "hf_x"}  # redacted by the service, kept from prior
+    assert live.min_replica == 0 and live.scale_to_zero_timeout == 15
+
+
+def test_parse_response_missing_optional_keys() -> None:
+    minimal = {
+        "name": "e",
+        "type": "public",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x1"},
+        "model": {"repository": "gpt2"},
+        "status": {"state": "pending"},
+    }
+    info = spec.EndpointInfo.from_api(minimal)
+    assert spec.status_outputs(info) == {"status": "pending"}
+    live = spec.spec_from_api(info, "ns")
+    assert live.custom_image is None and live.env is None and live.tags is None
+
+
+def test_parse_failure_names_the_missing_key() -> None:
+    broken = copy.deepcopy(FULL_RESPONSE)
+    del broken["model"]["repository"]
+    with pytest.raises(spec.MalformedEndpointError, match=r"model\.repository"):
+        spec.EndpointInfo.from_api(broken)
+
+
+def test_live_spec_round_trips_to_no_changes() -> None:
+    """What create sends, read back from the service, is not a change."""
+    desired = make({**ZEPHYR, "name": "z", "namespace": "ns", "tags": ["a"]})
+    payload = spec.create_payload(desired, "z")
+    response = {
+        **payload,
+        "healthRoute": "/health",
+        "status": {"state": "running", "createdAt": "2024-01-01T00:00:00Z"},
+    }
+    live = spec.spec_from_api(spec.EndpointInfo.from_api(response), "ns", prior=desired)
+    assert spec.changed_properties(live, desired) == []

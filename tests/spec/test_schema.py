@@ -1,0 +1,146 @@
+"""schema.json is the contract: it and the spec models must agree in both directions."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+
+from pulumi_hf_endpoints import spec
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "schema.json").read_text())
+TOKEN = "hf-endpoints:index:InferenceEndpoint"
+RESOURCE = SCHEMA["resources"][TOKEN]
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        assert len(rest) == 1
+        return rest[0]
+    return annotation
+
+
+def _schema_type(prop: dict[str, Any]) -> Any:
+    """A comparable description of a schema property's type."""
+    if "$ref" in prop:
+        ref = prop["$ref"]
+        if ref == "pulumi.json#/Any":
+            return "any"
+        declared = SCHEMA["types"][ref.removeprefix("#/types/")]
+        if "enum" in declared:
+            return ("enum", tuple(e["value"] for e in declared["enum"]))
+        return ("object", ref.rsplit(":", 1)[-1])
+    kind = prop["type"]
+    if kind == "array":
+        return ("array", _schema_type(prop["items"]))
+    if kind == "object":
+        return ("map", _schema_type(prop["additionalProperties"]))
+    return kind
+
+
+def _model_type(annotation: Any) -> Any:
+    annotation = _strip_optional(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return ("enum", typing.get_args(annotation))
+    if origin is list:
+        return ("array", _model_type(typing.get_args(annotation)[0]))
+    if origin is dict:
+        return ("map", _model_type(typing.get_args(annotation)[1]))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("object", annotation.__name__)
+    return {str: "string", int: "integer", float: "number", bool: "boolean", Any: "any"}[annotation]
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    return {to_camel(name): field.annotation for name, field in model.model_fields.items()}
+
+
+def test_input_properties_are_exactly_the_spec_fields() -> None:
+    assert set(RESOURCE["inputProperties"]) == set(spec.PROPERTY_NAMES)
+
+
+def test_output_properties_are_inputs_plus_computed() -> None:
+    assert set(RESOURCE["properties"]) == set(spec.PROPERTY_NAMES) | set(spec.OUTPUT_ONLY)
+    for name in spec.PROPERTY_NAMES:
+        assert RESOURCE["properties"][name] == RESOURCE["inputProperties"][name]
+
+
+def test_required_inputs_match() -> None:
+    assert set(RESOURCE["requiredInputs"]) == set(spec.REQUIRED_INPUTS)
+
+
+@pytest.mark.parametrize("name", spec.PROPERTY_NAMES)
+def test_each_input_type_matches_the_model(name: str) -> None:
+    model_fields = _fields(spec.EndpointSpec)
+    assert _schema_type(RESOURCE["inputProperties"][name]) == _model_type(model_fields[name])
+
+
+@pytest.mark.parametrize(
+    ("type_name", "model"),
+    [("CustomImage", spec.CustomImage), ("RegistryCredentials", spec.RegistryCredentials)],
+)
+def test_object_types_match_their_models(type_name: str, model: type[BaseModel]) -> None:
+    declared = SCHEMA["types"][f"hf-endpoints:index:{type_name}"]
+    fields = _fields(model)
+    assert set(declared["properties"]) == set(fields)
+    for name, annotation in fields.items():
+        assert _schema_type(declared["properties"][name]) == _model_type(annotation), name
+
+
+def test_secrets_match() -> None:
+    secret_inputs = {n for n, p in RESOURCE["inputProperties"].items() if p.get("secret")}
+    assert secret_inputs == set(spec.SECRET_PROPERTIES)
+    creds = SCHEMA["types"]["hf-endpoints:index:RegistryCredentials"]["properties"]
+    assert {n for n, p in creds.items() if p.get("secret")} == {"password"}
+    assert SCHEMA["config"]["variables"]["token"]["secret"] is True
+
+
+def test_replace_on_changes_match() -> None:
+    replaced = {n for n, p in RESOURCE["inputProperties"].items() if p.get("replaceOnChanges")}
+    assert replaced == set(spec.REPLACE_ON_CHANGES)
+
+
+def test_defaults_match_what_check_fills_in() -> None:
+    normalized, failures = spec.validate_inputs(
+        {
+            "repository": "gpt2",
+            "framework": "pytorch",
+            "accelerator": "cpu",
+            "vendor": "aws",
+            "region": "us-east-1",
+            "instanceType": "intel-spr",
+            "instanceSize": "x1",
+        }
+    )
+    assert failures == []
+    declared = {n: p["default"] for n, p in RESOURCE["inputProperties"].items() if "default" in p}
+    assert declared == {k: normalized[k] for k in declared}
+    assert set(declared) == {
+        "type",
+        "minReplica",
+        "maxReplica",
+        "paused",
+        "wait",
+        "waitTimeout",
+        "adoptExisting",
+    }
+
+
+def test_state_enum_matches() -> None:
+    declared = SCHEMA["types"]["hf-endpoints:index:EndpointState"]["enum"]
+    assert tuple(e["value"] for e in declared) == spec.STATES
+
+
+def test_every_property_is_documented() -> None:
+    for name, prop in RESOURCE["properties"].items():
+        assert len(prop.get("description", "")) > 20, name
