@@ -1,0 +1,343 @@
+"""The Pulumi dynamic provider of `InferenceEndpoint`: check, diff, create, read, update, delete.
+
+Pulumi pickles the provider instance into state and unpickles it in its provider process on
+every command, so the instance carries nothing: configuration is read in `configure()` and at
+call time, and the HTTP client is created lazily in the provider process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets as _random
+import threading
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+
+from . import spec
+from .api import ApiConfig, EndpointsApi
+from .errors import ConflictError, EndpointsApiError, NotFoundError
+from .waiting import EndpointFailedError, Target, Waiter, WaitTimeoutError, poll_interval
+
+log = logging.getLogger("pulumi_hf_endpoints.provider")
+
+# Keys the provider adds to inputs for its own use; never sent to the service.
+LOGICAL_NAME_KEY = "__logicalName"
+DEFAULTS_KEY = "__defaults"
+_INTERNAL_PREFIX = "__"
+
+CONFIG_TOKEN = "huggingface:token"
+CONFIG_API_URL = "huggingface:apiUrl"
+CONFIG_NAMESPACE = "huggingface:namespace"
+
+_AUTONAME_SUFFIX = 7
+_DELETE_TIMEOUT = 600.0
+
+
+class EndpointError(RuntimeError):
+    """An operation on an endpoint failed; the message says what happened and what to do."""
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown)
+
+
+def _contains_unknown(value: Any) -> bool:
+    if _is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _public(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties without the provider's and Pulumi's internal keys."""
+    return {k: v for k, v in props.items() if not k.startswith(_INTERNAL_PREFIX)}
+
+
+def auto_name(logical_name: str) -> str:
+    """A service-valid name from a Pulumi logical name plus a random suffix."""
+    base = re.sub(r"[^a-z0-9-]+", "-", logical_name.lower()).strip("-")
+    base = re.sub(r"-{2,}", "-", base)
+    base = base[: spec.NAME_MAX_LENGTH - _AUTONAME_SUFFIX - 1].rstrip("-") or "endpoint"
+    suffix = "".join(_random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(7))
+    return f"{base}-{suffix}"
+
+
+def _spec_of_state(props: Mapping[str, Any]) -> spec.EndpointSpec:
+    """The spec recorded in state or inputs, without internal keys and unknown values."""
+    known = {
+        k: v
+        for k, v in _public(props).items()
+        if k in spec.PROPERTY_NAMES and not _contains_unknown(v)
+    }
+    return spec.spec_from_state(known)
+
+
+def _split_id(id_: str) -> tuple[str, str]:
+    namespace, sep, name = id_.rpartition("/")
+    if not sep or not namespace or not name:
+        raise EndpointError(f"endpoint id {id_!r} is not of the form 'namespace/name'")
+    return namespace, name
+
+
+class InferenceEndpointProvider(ResourceProvider):
+    """Manages one Hugging Face Inference Endpoint per resource."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._config: dict[str, Any] = {}
+        self._api: EndpointsApi | None = None
+        self._lock = threading.Lock()
+
+    # Pickled by reference into state: nothing of the instance may travel with it.
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    # --- configuration --------------------------------------------------------------------
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read the stack's `huggingface:*` settings; the token stays in this process only."""
+        values = {}
+        for key in (CONFIG_TOKEN, CONFIG_API_URL, CONFIG_NAMESPACE):
+            value = req.config.get(key)
+            if isinstance(value, str) and value.strip():
+                values[key] = value.strip()
+        with self._lock:
+            self._config = values
+            self._api = None
+
+    def _api_config(self) -> ApiConfig:
+        return ApiConfig.resolve(
+            token=self._config.get(CONFIG_TOKEN),
+            api_url=self._config.get(CONFIG_API_URL),
+            namespace=self._config.get(CONFIG_NAMESPACE),
+        )
+
+    def _client(self) -> tuple[EndpointsApi, ApiConfig]:
+        config = self._api_config()
+        with self._lock:
+            if self._api is None:
+                self._api = EndpointsApi.from_config(config)
+            return self._api, config
+
+    # --- check / diff: local only ---------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        props = _public(news)
+        normalized, failures = spec.validate_inputs(props, is_unknown=_contains_unknown)
+        result_failures = [CheckFailure(f.property, f.reason) for f in failures]
+        if failures:
+            return CheckResult(dict(news), result_failures)
+        inputs = dict(normalized)
+        if LOGICAL_NAME_KEY in news:
+            inputs[LOGICAL_NAME_KEY] = news[LOGICAL_NAME_KEY]
+        if "name" not in props:
+            previous = _olds.get("name") if _olds else None
+            was_auto = "name" in ((_olds or {}).get(DEFAULTS_KEY) or [])
+            if isinstance(previous, str) and previous and was_auto:
+                inputs["name"] = previous
+            else:
+                logical = news.get(LOGICAL_NAME_KEY)
+                inputs["name"] = auto_name(logical if isinstance(logical, str) else "endpoint")
+            inputs[DEFAULTS_KEY] = ["name"]
+        return CheckResult(inputs, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old = _spec_of_state(olds)
+        public = _public(news)
+        unknown = [k for k, v in public.items() if _contains_unknown(v)]
+        known = {k: v for k, v in public.items() if k not in unknown}
+        new = _spec_of_state(known)
+        changed = spec.changed_properties(old, new, unknown)
+        replaces = [p for p in changed if p in spec.REPLACE_ON_CHANGES]
+        auto_named = "name" in (news.get(DEFAULTS_KEY) or [])
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[],
+            # An explicit name is unique in its namespace: the old endpoint must go first.
+            # An auto-named one gets a fresh name, so the new one can serve before the old goes.
+            delete_before_replace=bool(replaces) and not auto_named,
+        )
+
+    # --- create ---------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        desired = self._desired(props)
+        api, config = self._client()
+        namespace = desired.namespace or config.namespace or api.default_namespace()
+        name = desired.name
+        if name is None:  # check() always sets it; guard against a program that skipped check
+            raise EndpointError("name is required")
+        payload = spec.create_payload(desired, name)
+        adopted = False
+        try:
+            raw = api.create_endpoint(namespace, payload)
+        except ConflictError:
+            if not desired.adopt_existing:
+                raise EndpointError(
+                    f"an endpoint named '{name}' already exists in namespace '{namespace}'. "
+                    "Set adoptExisting (adopt_existing=True) to take it over and make it match "
+                    "this resource, or choose another name. Dynamic resources cannot be "
+                    "imported with `pulumi import`."
+                ) from None
+            raw = self._adopt(api, namespace, name, desired)
+            adopted = True
+        except EndpointsApiError as exc:
+            raise EndpointError(f"creating endpoint {namespace}/{name} failed: {exc}") from None
+        try:
+            info = self._settle(api, config, namespace, name, desired, raw)
+        except Exception as exc:
+            if adopted:
+                raise EndpointError(
+                    f"endpoint {namespace}/{name} (adopted, so left in place) did not become "
+                    f"ready: {exc}"
+                ) from None
+            cleanup = self._delete_quietly(api, namespace, name)
+            raise EndpointError(f"{exc}; {cleanup}") from None
+        outputs = self._outputs(desired, namespace, name, info, props.get(DEFAULTS_KEY))
+        return CreateResult(f"{namespace}/{name}", outputs)
+
+    def _adopt(
+        self, api: EndpointsApi, namespace: str, name: str, desired: spec.EndpointSpec
+    ) -> dict[str, Any]:
+        raw = api.get_endpoint(namespace, name)
+        live = spec.spec_from_api(spec.EndpointInfo.from_api(raw), namespace, prior=desired)
+        payload = spec.update_payload(live, desired)
+        if payload:
+            raw = api.update_endpoint(namespace, name, payload)
+        return raw
+
+    def _delete_quietly(self, api: EndpointsApi, namespace: str, name: str) -> str:
+        """Roll back a failed create, so no endpoint is left billing outside the stack."""
+        try:
+            api.delete_endpoint(namespace, name, missing_ok=True)
+        except EndpointsApiError as exc:
+            return (
+                f"deleting it again ALSO FAILED ({exc}): endpoint {namespace}/{name} may still "
+                "exist and bill; delete it in the Hugging Face console or with "
+                f"`hf endpoints delete {name} --namespace {namespace}`"
+            )
+        return f"the endpoint {namespace}/{name} was deleted so that it does not keep billing"
+
+    # --- update ---------------------------------------------------------------------------
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        namespace, name = _split_id(id_)
+        old = _spec_of_state(olds)
+        desired = self._desired(news)
+        api, config = self._client()
+        payload = spec.update_payload(old, desired)
+        try:
+            raw = api.get_endpoint(namespace, name)
+            live = spec.EndpointInfo.from_api(raw)
+            if payload:
+                raw = api.update_endpoint(namespace, name, payload)
+            if desired.paused and not live.paused:
+                raw = api.pause_endpoint(namespace, name)
+            elif not desired.paused and live.paused:
+                raw = api.resume_endpoint(namespace, name)
+            info = self._settle(api, config, namespace, name, desired, raw)
+        except (EndpointsApiError, EndpointFailedError, WaitTimeoutError) as exc:
+            raise EndpointError(f"updating endpoint {namespace}/{name} failed: {exc}") from None
+        return UpdateResult(self._outputs(desired, namespace, name, info, news.get(DEFAULTS_KEY)))
+
+    # --- read / delete --------------------------------------------------------------------
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        namespace, name = _split_id(id_)
+        api, _ = self._client()
+        try:
+            raw = api.get_endpoint(namespace, name)
+        except NotFoundError:
+            return ReadResult(id_="", outs={})
+        info = spec.EndpointInfo.from_api(raw)
+        prior = _spec_of_state(props) if _public(props) else None
+        live = spec.spec_from_api(info, namespace, prior=prior)
+        inputs = live.to_properties()
+        if props.get(DEFAULTS_KEY):
+            inputs[DEFAULTS_KEY] = list(props[DEFAULTS_KEY])
+        outputs = {**inputs, **spec.status_outputs(info)}
+        return ReadResult(id_=id_, outs=outputs, inputs=inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        namespace, name = _split_id(id_)
+        api, config = self._client()
+        try:
+            api.delete_endpoint(namespace, name, missing_ok=True)
+        except EndpointsApiError as exc:
+            raise EndpointError(f"deleting endpoint {namespace}/{name} failed: {exc}") from None
+        # Wait until the name is free, so a replacement may reuse it.
+        timeout = props.get("waitTimeout")
+        waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
+        try:
+            waiter.wait("gone", float(timeout) if timeout else _DELETE_TIMEOUT)
+        except WaitTimeoutError as exc:
+            raise EndpointError(f"deleting endpoint {namespace}/{name}: {exc}") from None
+
+    # --- shared ---------------------------------------------------------------------------
+
+    def _desired(self, props: Mapping[str, Any]) -> spec.EndpointSpec:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                return spec.spec_from_properties(_public(props))
+        except spec.SpecError as exc:
+            raise EndpointError(f"invalid endpoint properties: {exc}") from None
+
+    def _settle(
+        self,
+        api: EndpointsApi,
+        config: ApiConfig,
+        namespace: str,
+        name: str,
+        desired: spec.EndpointSpec,
+        raw: Mapping[str, Any],
+    ) -> spec.EndpointInfo:
+        """Bring the endpoint to the desired lifecycle and, with `wait`, wait for it."""
+        info = spec.EndpointInfo.from_api(raw)
+        if desired.paused and not info.paused and info.status.state not in ("failed",):
+            info = spec.EndpointInfo.from_api(api.pause_endpoint(namespace, name))
+        if not desired.wait:
+            return info
+        target: Target = "paused" if desired.paused else "running"
+        waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
+        timeout = desired.wait_timeout or spec.DEFAULT_WAIT_TIMEOUT
+        result = waiter.wait(target, timeout)
+        assert result is not None
+        return result
+
+    def _outputs(
+        self,
+        desired: spec.EndpointSpec,
+        namespace: str,
+        name: str,
+        info: spec.EndpointInfo,
+        defaults: Any = None,
+    ) -> dict[str, Any]:
+        """Outputs: the inputs as applied, the computed status, and which inputs were
+        defaulted (kept so that refresh, which rewrites inputs, keeps an auto-name)."""
+        properties = desired.model_copy(update={"namespace": namespace, "name": name})
+        outputs = {**properties.to_properties(), **spec.status_outputs(info)}
+        if defaults:
+            outputs[DEFAULTS_KEY] = list(defaults)
+        return outputs

@@ -1,0 +1,215 @@
+"""`InferenceEndpoint`, the Pulumi resource, and its argument classes.
+
+Argument field names are the snake_case twins of the camelCase properties in `schema.json`
+(`instance_type` ↔ `instanceType`); `spec.py` owns the rules and the API mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi.dynamic
+from pydantic.alias_generators import to_camel
+
+from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
+from .spec import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES
+
+__all__ = [
+    "CustomImageArgs",
+    "InferenceEndpoint",
+    "InferenceEndpointArgs",
+    "RegistryCredentialsArgs",
+]
+
+
+@dataclass(kw_only=True)
+class RegistryCredentialsArgs:
+    """Credentials of a private container registry. The password is kept secret in state."""
+
+    username: pulumi.Input[str]
+    password: pulumi.Input[str] | None = None
+
+
+@dataclass(kw_only=True)
+class CustomImageArgs:
+    """A container image to run instead of the default Hugging Face toolkit.
+
+    `engine` is `custom` (default) or one the service configures itself: `tgi`, `tei`,
+    `vLLM`, `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`. Each needs `url`.
+    `env` is the endpoint's environment, as the huggingface_hub guide writes it here.
+    """
+
+    url: pulumi.Input[str]
+    engine: pulumi.Input[str] | None = None
+    health_route: pulumi.Input[str] | None = None
+    port: pulumi.Input[int] | None = None
+    env: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    credentials: RegistryCredentialsArgs | Mapping[str, Any] | None = None
+    tensor_parallel_size: pulumi.Input[int] | None = None
+    data_parallel_size: pulumi.Input[int] | None = None
+    options: pulumi.Input[Mapping[str, Any]] | None = None
+
+
+@dataclass(kw_only=True)
+class InferenceEndpointArgs:
+    """The arguments of an `InferenceEndpoint`; see schema.json or the README for each one."""
+
+    repository: pulumi.Input[str]
+    framework: pulumi.Input[str]
+    accelerator: pulumi.Input[str]
+    vendor: pulumi.Input[str]
+    region: pulumi.Input[str]
+    instance_type: pulumi.Input[str]
+    instance_size: pulumi.Input[str]
+    name: pulumi.Input[str] | None = None
+    namespace: pulumi.Input[str] | None = None
+    revision: pulumi.Input[str] | None = None
+    task: pulumi.Input[str] | None = None
+    type: pulumi.Input[str] | None = None
+    min_replica: pulumi.Input[int] | None = None
+    max_replica: pulumi.Input[int] | None = None
+    scale_to_zero_timeout: pulumi.Input[int] | None = None
+    scaling_metric: pulumi.Input[str] | None = None
+    scaling_threshold: pulumi.Input[float] | None = None
+    custom_image: CustomImageArgs | pulumi.Input[Mapping[str, Any]] | None = None
+    container_command: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    container_args: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    env: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    secrets: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    domain: pulumi.Input[str] | None = None
+    path: pulumi.Input[str] | None = None
+    cache_http_responses: pulumi.Input[bool] | None = None
+    paused: pulumi.Input[bool] | None = None
+    wait: pulumi.Input[bool] | None = None
+    wait_timeout: pulumi.Input[float] | None = None
+    adopt_existing: pulumi.Input[bool] | None = None
+
+
+def _secret(value: Any) -> Any:
+    return None if value is None else pulumi.Output.secret(value)
+
+
+def _credentials_props(credentials: Any) -> Any:
+    if isinstance(credentials, RegistryCredentialsArgs):
+        credentials = {"username": credentials.username, "password": credentials.password}
+    if isinstance(credentials, Mapping):
+        creds = {k: v for k, v in credentials.items() if v is not None}
+        if "password" in creds:
+            creds["password"] = _secret(creds["password"])
+        return creds
+    return credentials
+
+
+def _image_props(image: Any) -> Any:
+    """The image as a plain dict; the registry password wrapped as a secret."""
+    if isinstance(image, CustomImageArgs):
+        image = {
+            to_camel(f.name): getattr(image, f.name)
+            for f in dataclasses.fields(image)
+            if getattr(image, f.name) is not None
+        }
+    if isinstance(image, Mapping) and "credentials" in image:
+        image = {**image, "credentials": _credentials_props(image["credentials"])}
+    return image
+
+
+def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for f in dataclasses.fields(args):
+        value = getattr(args, f.name)
+        key = to_camel(f.name)
+        if key == "customImage":
+            value = _image_props(value)
+        elif key in SECRET_PROPERTIES:
+            value = _secret(value)
+        props[key] = value
+    if isinstance(args.type, str) and args.type in LEGACY_TYPES:
+        pulumi.log.warn(
+            f"type '{args.type}' is deprecated and no longer accepted by the service; "
+            f"'{LEGACY_TYPES[args.type]}' is used instead"
+        )
+    return props
+
+
+class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="InferenceEndpoint"):
+    """A Hugging Face Inference Endpoint: a model served on dedicated hardware.
+
+    ```python
+    endpoint = InferenceEndpoint(
+        "gpt2",
+        repository="gpt2", framework="pytorch", task="text-generation",
+        accelerator="cpu", vendor="aws", region="us-east-1",
+        instance_type="intel-icl", instance_size="x2",
+    )
+    pulumi.export("url", endpoint.url)
+    ```
+
+    Create and update wait until the endpoint serves (`wait`, `wait_timeout`). Changing
+    `name`, `namespace`, `vendor`, `region` or `type` replaces it; the rest changes in place.
+    Pass the arguments as keywords or as an `InferenceEndpointArgs`.
+    """
+
+    _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_PROPERTIES)
+
+    name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    repository: pulumi.Output[str]
+    url: pulumi.Output[str]
+    status: pulumi.Output[str]
+    status_message: pulumi.Output[str]
+    ready_replica: pulumi.Output[int]
+    target_replica: pulumi.Output[int]
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+    health_route: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: InferenceEndpointArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if args is None:
+            args = InferenceEndpointArgs(**kwargs)
+        elif kwargs:
+            raise TypeError("pass either an InferenceEndpointArgs or keyword arguments, not both")
+        props = _properties(args)
+        props[LOGICAL_NAME_KEY] = resource_name
+        self._register(resource_name, props, opts)
+
+    def _register(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> None:
+        for key in OUTPUT_ONLY:
+            props.setdefault(key, None)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS)
+        )
+        super().__init__(InferenceEndpointProvider(), resource_name, props, opts)
+        # Expose camelCase outputs under their Python names as well.
+        for key in OUTPUT_ONLY:
+            snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+            if snake != key:
+                setattr(self, snake, getattr(self, key))
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> InferenceEndpoint:
+        """Read an existing endpoint (id `namespace/name`) into the program without managing
+        it. `pulumi import` does not work for dynamic resources; to manage an existing
+        endpoint, declare it with `adopt_existing=True` instead."""
+        resource = InferenceEndpoint.__new__(InferenceEndpoint)
+        props: dict[str, Any] = {
+            to_camel(f.name): None for f in dataclasses.fields(InferenceEndpointArgs)
+        }
+        resource._register(
+            resource_name, props, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        )
+        return resource

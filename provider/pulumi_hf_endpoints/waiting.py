@@ -1,0 +1,123 @@
+"""Waiting for an endpoint to reach the state a Pulumi operation asked for.
+
+Polls the control plane about once a second (huggingface_hub's `wait()` polls every 5 s), so
+readiness is seen within about a second without hammering the API, and checks the endpoint's
+health route before calling it ready, as huggingface_hub does since the URL can exist first.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from . import spec
+from .api import EndpointsApi
+from .errors import NotFoundError
+
+Target = Literal["running", "paused", "gone"]
+
+POLL_INTERVAL_ENV = "PULUMI_HF_ENDPOINTS_POLL_INTERVAL"
+DEFAULT_POLL_INTERVAL = 1.0
+# States in which an endpoint serves, or will on its next request.
+SERVING_STATES = ("running", "scaledToZero")
+
+
+class EndpointFailedError(RuntimeError):
+    """The service reports that the endpoint failed to deploy or to update."""
+
+
+class WaitTimeoutError(TimeoutError):
+    """The endpoint did not reach the wanted state in time."""
+
+
+def poll_interval() -> float:
+    """Seconds between polls; `PULUMI_HF_ENDPOINTS_POLL_INTERVAL` overrides (tests, emulator)."""
+    raw = os.environ.get(POLL_INTERVAL_ENV)
+    try:
+        value = float(raw) if raw else DEFAULT_POLL_INTERVAL
+    except ValueError:
+        return DEFAULT_POLL_INTERVAL
+    return min(max(value, 0.01), 60.0)
+
+
+@dataclass
+class Waiter:
+    """Polls one endpoint until it reaches a target state."""
+
+    api: EndpointsApi
+    namespace: str
+    name: str
+    token: str | None
+    interval: float = DEFAULT_POLL_INTERVAL
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    on_state: Callable[[str], None] | None = None
+
+    def wait(self, target: Target, timeout: float) -> spec.EndpointInfo | None:
+        """Return the endpoint once it is in `target` (None for "gone"); raise
+        EndpointFailedError with the service's message, or WaitTimeoutError."""
+        deadline = self.clock() + timeout
+        last_state = "unknown"
+        while True:
+            try:
+                raw = self.api.get_endpoint(self.namespace, self.name)
+            except NotFoundError:
+                if target == "gone":
+                    return None
+                raise EndpointFailedError(
+                    f"endpoint {self.namespace}/{self.name} disappeared while waiting for it "
+                    f"to be {target}"
+                ) from None
+            info = spec.EndpointInfo.from_api(raw)
+            state = info.status.state
+            if state != last_state and self.on_state is not None:
+                self.on_state(state)
+            last_state = state
+            if target != "gone":
+                self._raise_if_failed(info)
+                if self._reached(info, target):
+                    return info
+            if self.clock() >= deadline:
+                raise WaitTimeoutError(
+                    f"endpoint {self.namespace}/{self.name} was still '{state}' after "
+                    f"{timeout:g} s waiting for it to be {target} (raise waitTimeout, or set "
+                    "wait to false to return without waiting)"
+                )
+            self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
+
+    def _raise_if_failed(self, info: spec.EndpointInfo) -> None:
+        state = info.status.state
+        if state in ("failed", "updateFailed"):
+            verb = "deploy" if state == "failed" else "update"
+            reason = info.status.error_message or info.status.message or "no reason given"
+            raise EndpointFailedError(
+                f"endpoint {self.namespace}/{self.name} failed to {verb}: {reason}"
+            )
+
+    def _reached(self, info: spec.EndpointInfo, target: Target) -> bool:
+        state = info.status.state
+        if target == "paused":
+            return state == "paused"
+        if state == "scaledToZero":
+            return True  # deployed; the next request wakes it, and a health probe would too
+        if state != "running" or not info.status.url:
+            return False
+        if info.type == "private":
+            return True  # reachable only through PrivateLink, not from here
+        return self._healthy(info)
+
+    def _healthy(self, info: spec.EndpointInfo) -> bool:
+        url = (
+            f"{(info.status.url or '').rstrip('/')}/{(info.health_route or '/health').lstrip('/')}"
+        )
+        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = httpx.get(url, headers=headers, timeout=10.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

@@ -1,0 +1,368 @@
+"""Every route of EndpointsApi: method, path, query, body, headers and what is returned."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_hf_endpoints import __version__
+from pulumi_hf_endpoints.api import (
+    DEFAULT_API_URL,
+    DEFAULT_CATALOG_URL,
+    ApiConfig,
+    EndpointsApi,
+    resolve_api_url,
+    resolve_catalog_url,
+    resolve_hub_url,
+)
+from pulumi_hf_endpoints.errors import MalformedResponseError
+from tests.api.api_testkit import API, TOKEN, Script, endpoint, reply
+
+CATALOG = DEFAULT_CATALOG_URL
+
+
+def test_get_endpoint(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, endpoint("chat"))]
+    assert api.get_endpoint("acme", "chat") == endpoint("chat")
+    request = script.requests[0]
+    assert request.method == "GET"
+    assert str(request.url) == f"{API}/endpoint/acme/chat"
+    assert request.content == b""
+
+
+def test_create_endpoint_posts_the_payload_unchanged(api: EndpointsApi, script: Script) -> None:
+    payload: dict[str, Any] = {"name": "chat", "model": {"repository": "gpt2", "revision": None}}
+    script.replies = [reply(202, endpoint("chat", "pending"))]
+    assert api.create_endpoint("acme", payload) == endpoint("chat", "pending")
+    assert script.calls == [("POST", "/v2/endpoint/acme")]
+    assert script.body() == payload
+    assert script.requests[0].headers["content-type"] == "application/json"
+
+
+def test_update_endpoint_is_a_put(api: EndpointsApi, script: Script) -> None:
+    payload = {"compute": {"scaling": {"maxReplica": 3}}}
+    script.replies = [reply(200, endpoint("chat", "updating"))]
+    assert api.update_endpoint("acme", "chat", payload)["status"]["state"] == "updating"
+    assert script.calls == [("PUT", "/v2/endpoint/acme/chat")]
+    assert script.body() == payload
+
+
+@pytest.mark.parametrize("answer", [reply(200, {}), reply(204), reply(200, "")])
+def test_delete_endpoint(api: EndpointsApi, script: Script, answer: httpx.Response) -> None:
+    script.replies = [answer]
+    assert api.delete_endpoint("acme", "chat") is None
+    assert script.calls == [("DELETE", "/v2/endpoint/acme/chat")]
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "scale-to-zero"])
+def test_lifecycle_actions_post_without_body(
+    api: EndpointsApi, script: Script, action: str
+) -> None:
+    script.replies = [reply(200, endpoint("chat", "paused"))]
+    method = {
+        "pause": api.pause_endpoint,
+        "resume": api.resume_endpoint,
+        "scale-to-zero": api.scale_to_zero_endpoint,
+    }[action]
+    assert method("acme", "chat") == endpoint("chat", "paused")
+    assert script.calls == [("POST", f"/v2/endpoint/acme/chat/{action}")]
+    assert script.requests[0].content == b""
+
+
+def test_list_hardware(api: EndpointsApi, script: Script) -> None:
+    vendors = {"vendors": [{"name": "aws", "regions": []}]}
+    script.replies = [reply(200, vendors)]
+    assert api.list_hardware("acme") == vendors
+    assert script.calls == [("GET", "/v2/provider/acme")]
+
+
+def test_list_endpoints_single_page_sends_no_query(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"items": [endpoint("a"), endpoint("b")]})]
+    assert [e["name"] for e in api.list_endpoints("acme")] == ["a", "b"]
+    assert str(script.requests[0].url) == f"{API}/endpoint/acme"
+
+
+def test_list_endpoints_follows_next_cursor_with_filters(api: EndpointsApi, script: Script) -> None:
+    script.replies = [
+        reply(200, {"items": [endpoint("a")], "nextCursor": "c1", "prevCursor": None}),
+        reply(200, {"items": [endpoint("b")], "nextCursor": "c2"}),
+        reply(200, {"items": [endpoint("c")], "nextCursor": None}),
+    ]
+    names = [
+        e["name"] for e in api.list_endpoints("acme", tags=["x", "y"], search="ch", page_size=1)
+    ]
+    assert names == ["a", "b", "c"]
+    queries = [dict(r.url.params) for r in script.requests]
+    base = {"tags": "x,y", "search": "ch", "limit": "1"}
+    assert queries == [base, {**base, "cursor": "c1"}, {**base, "cursor": "c2"}]
+
+
+def test_iter_endpoints_is_lazy(api: EndpointsApi, script: Script) -> None:
+    script.replies = [
+        reply(200, {"items": [endpoint("a")], "nextCursor": "c1"}),
+        reply(200, {"items": [endpoint("b")]}),
+    ]
+    pages = api.iter_endpoints("acme")
+    assert next(pages)["name"] == "a"
+    assert len(script.requests) == 1
+    assert [e["name"] for e in pages] == ["b"]
+
+
+def test_list_endpoints_stops_on_a_repeating_cursor(api: EndpointsApi, script: Script) -> None:
+    script.default = reply(200, {"items": [endpoint("a")], "nextCursor": "same"})
+    with pytest.raises(MalformedResponseError, match="cursor repeats"):
+        api.list_endpoints("acme")
+    assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize("body", [{"endpoints": []}, {"items": "nope"}, {"items": [1]}, []])
+def test_list_endpoints_rejects_unexpected_shapes(
+    api: EndpointsApi, script: Script, body: Any
+) -> None:
+    script.replies = [reply(200, body)]
+    with pytest.raises(MalformedResponseError):
+        api.list_endpoints("acme")
+
+
+def test_whoami_and_default_namespace_are_cached(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"name": "alice", "type": "user", "orgs": [{"name": "acme"}]})]
+    assert api.default_namespace() == "alice"
+    assert api.default_namespace() == "alice"
+    assert api.resolve_namespace("acme") == "acme"
+    assert api.resolve_namespace(None) == "alice"
+    assert [str(r.url) for r in script.requests] == ["https://huggingface.co/api/whoami-v2"]
+
+
+def test_default_namespace_needs_a_name(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"type": "user"})]
+    with pytest.raises(MalformedResponseError, match="no 'name'"):
+        api.default_namespace()
+
+
+def test_list_catalog_sends_only_given_filters(api: EndpointsApi, script: Script) -> None:
+    items = [{"repoId": "org/m", "recipes": [{"publicId": "r1"}]}]
+    script.replies = [reply(200, {"items": items}), reply(200, {"items": []})]
+    assert api.list_catalog(accelerator="gpu", engine="vllm", task="text-generation", limit=5) == (
+        items
+    )
+    assert api.list_catalog() == []
+    first, second = script.requests
+    assert str(first.url.copy_with(query=None)) == f"{CATALOG}/list"
+    assert dict(first.url.params) == {
+        "accelerator": "gpu",
+        "engine": "vllm",
+        "task": "text-generation",
+        "limit": "5",
+    }
+    assert str(second.url) == f"{CATALOG}/list"
+
+
+def test_list_catalog_all_filters(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"items": []})]
+    api.list_catalog(license="apache-2.0", search="llama")
+    assert dict(script.requests[0].url.params) == {"license": "apache-2.0", "search": "llama"}
+
+
+def test_deploy_from_catalog_model_route(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"endpoint": endpoint("llama")})]
+    result = api.deploy_from_catalog(
+        "acme",
+        repo_id="meta-llama/Llama-3.2-1B",
+        name="llama",
+        accelerator="gpu",
+        gguf_file="q.gguf",
+    )
+    assert result == endpoint("llama")
+    assert str(script.requests[0].url) == f"{CATALOG}/model/meta-llama/Llama-3.2-1B/deploy"
+    assert script.requests[0].method == "POST"
+    assert script.body() == {
+        "namespace": "acme",
+        "config": {"name": "llama"},
+        "accelerator": "gpu",
+        "ggufFile": "q.gguf",
+    }
+
+
+def test_deploy_from_catalog_recipe_route(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"endpoint": endpoint("auto-name-eey")})]
+    assert api.deploy_from_catalog("acme", recipe_id="sizzling-biryani")["name"] == "auto-name-eey"
+    assert str(script.requests[0].url) == f"{CATALOG}/recipe/sizzling-biryani/deploy"
+    assert script.body() == {"namespace": "acme"}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"repo_id": "a/b", "recipe_id": "r"},
+        {"recipe_id": "r", "accelerator": "gpu"},
+        {"recipe_id": "r", "gguf_file": "f.gguf"},
+    ],
+)
+def test_deploy_from_catalog_argument_errors(
+    api: EndpointsApi, script: Script, kwargs: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError):
+        api.deploy_from_catalog("acme", **kwargs)
+    assert script.requests == []
+
+
+def test_deploy_from_catalog_needs_an_endpoint_in_the_answer(
+    api: EndpointsApi, script: Script
+) -> None:
+    script.replies = [reply(200, {"status": "ok"})]
+    with pytest.raises(MalformedResponseError, match="no 'endpoint'"):
+        api.deploy_from_catalog("acme", recipe_id="r")
+
+
+def test_path_segments_are_encoded_and_validated(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, endpoint())]
+    api.get_endpoint("my org", "a/b")
+    assert script.requests[0].url.raw_path == b"/v2/endpoint/my%20org/a%2Fb"
+    for bad in ("", " ", ".", ".."):
+        with pytest.raises(ValueError):
+            api.get_endpoint("acme", bad)
+        with pytest.raises(ValueError):
+            api.list_hardware(bad)
+    assert len(script.requests) == 1
+
+
+def test_headers_user_agent_auth_and_accept(
+    make_api: Callable[..., EndpointsApi], script: Script
+) -> None:
+    api = make_api(user_agent="my-tool/2.0")
+    script.replies = [reply(200, endpoint())]
+    api.get_endpoint("acme", "x")
+    headers = script.requests[0].headers
+    assert headers["user-agent"].startswith(f"pulumi-hf-endpoints/{__version__};")
+    assert headers["user-agent"].endswith("; my-tool/2.0")
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["accept"] == "application/json"
+
+
+def test_no_token_sends_no_authorization(
+    make_api: Callable[..., EndpointsApi], script: Script
+) -> None:
+    api = make_api(token=None)
+    assert not api.has_token
+    script.replies = [reply(200, endpoint())]
+    api.get_endpoint("acme", "x")
+    assert "authorization" not in script.requests[0].headers
+
+
+def test_the_http_client_is_lazy_reused_and_reopened_after_close(
+    make_api: Callable[..., EndpointsApi], script: Script
+) -> None:
+    api = make_api()
+    assert api._client is None
+    script.default = reply(200, endpoint())
+    api.get_endpoint("acme", "x")
+    first = api._client
+    api.get_endpoint("acme", "x")
+    assert api._client is first
+    api.close()
+    assert first is not None and first.is_closed
+    api.get_endpoint("acme", "x")
+    assert api._client is not None and api._client is not first
+    with api as same:
+        assert same is api
+    assert api._client is None
+
+
+def test_timeout_is_explicit(make_api: Callable[..., EndpointsApi]) -> None:
+    default = make_api()
+    assert default.timeout.connect == 10.0 and default.timeout.read == 60.0
+    assert default.timeout.write == 60.0 and default.timeout.pool == 10.0
+    custom = make_api(timeout=3)
+    assert custom.timeout == httpx.Timeout(3)
+    assert custom._http().timeout == httpx.Timeout(3)
+
+
+# ----------------------------------------------------------------------------- URLs
+
+
+def test_default_urls() -> None:
+    api = EndpointsApi("t")
+    assert api.api_url == DEFAULT_API_URL == "https://api.endpoints.huggingface.cloud/v2"
+    assert api.catalog_url == "https://endpoints.huggingface.co/api/v1/catalog"
+    assert api.hub_url == "https://huggingface.co"
+
+
+def test_env_overrides_urls_and_argument_beats_env(
+    monkeypatch: pytest.MonkeyPatch, script: Script
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINTS_API_URL", "http://127.0.0.1:8123/v2/")
+    monkeypatch.setenv("HF_ENDPOINTS_CATALOG_URL", "http://127.0.0.1:9999/cat")
+    api = EndpointsApi("t", transport=httpx.MockTransport(script))
+    assert api.api_url == "http://127.0.0.1:8123/v2"
+    assert api.catalog_url == "http://127.0.0.1:9999/cat"
+    script.default = reply(200, {"items": [], "name": "alice"})
+    api.list_endpoints("ns")
+    api.list_catalog()
+    api.whoami()
+    assert [str(r.url) for r in script.requests] == [
+        "http://127.0.0.1:8123/v2/endpoint/ns",
+        "http://127.0.0.1:9999/cat/list",
+        "http://127.0.0.1:8123/api/whoami-v2",
+    ]
+    explicit = EndpointsApi("t", api_url="http://localhost:1/v2", catalog_url="http://c:2/x")
+    assert (explicit.api_url, explicit.catalog_url) == ("http://localhost:1/v2", "http://c:2/x")
+
+
+def test_emulator_url_moves_hub_and_catalog_with_it() -> None:
+    api = EndpointsApi("t", api_url="http://127.0.0.1:8000/v2")
+    assert api.hub_url == "http://127.0.0.1:8000"
+    assert api.catalog_url == "http://127.0.0.1:8000/api/v1/catalog"
+    prefixed = EndpointsApi("t", api_url="http://127.0.0.1:8000/emu/v2")
+    assert prefixed.hub_url == "http://127.0.0.1:8000/emu"
+    assert resolve_hub_url(api_url="http://h:1/other") == "http://h:1"
+
+
+def test_hf_endpoint_moves_whoami_only_for_the_real_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub-ci.huggingface.co/")
+    assert resolve_hub_url() == "https://hub-ci.huggingface.co"
+    assert resolve_hub_url(api_url="http://127.0.0.1:5/v2") == "http://127.0.0.1:5"
+    assert resolve_hub_url("http://explicit:1") == "http://explicit:1"
+
+
+def test_empty_env_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINTS_API_URL", "")
+    monkeypatch.setenv("HF_ENDPOINTS_CATALOG_URL", "")
+    assert resolve_api_url() == DEFAULT_API_URL
+    assert resolve_catalog_url() == DEFAULT_CATALOG_URL
+
+
+@pytest.mark.parametrize("bad", ["ftp://x/v2", "not a url", "127.0.0.1:8000/v2"])
+def test_bad_urls_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="http"):
+        resolve_api_url(bad)
+
+
+def test_api_config_resolution_and_secrecy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_ENDPOINTS_API_URL", "http://127.0.0.1:7/v2")
+    config = ApiConfig.resolve(namespace=" acme ")
+    assert config.token == TOKEN
+    assert config.api_url == "http://127.0.0.1:7/v2"
+    assert config.hub_url == "http://127.0.0.1:7"
+    assert config.namespace == "acme"
+    assert ApiConfig.resolve(namespace="").namespace is None
+    assert TOKEN not in repr(config)
+    with pytest.raises(TypeError, match="pickled"):
+        pickle.dumps(config)
+    api = EndpointsApi.from_config(config, max_retries=1)
+    assert api.api_url == config.api_url and api.max_retries == 1 and api.has_token
+    assert TOKEN not in repr(api)
+    with pytest.raises(TypeError, match="pickled"):
+        pickle.dumps(api)
+
+
+def test_negative_max_retries_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        EndpointsApi("t", max_retries=-1)

@@ -1,0 +1,1 @@
+"""Tests of the dynamic-provider host harness itself (against the echo provider)."""
