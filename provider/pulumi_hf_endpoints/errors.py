@@ -329,3 +329,11 @@ def error_for_status(
     if cls is None:
         cls = ServerError if status_code >= 500 else EndpointsApiError
     return cls(message, **common)
+
+
+class EndpointFailedError(RuntimeError):
+    """The service reports that the endpoint failed to deploy or to update."""
+
+
+class WaitTimeoutError(TimeoutError):
+    """The endpoint did not reach the wanted state in time."""

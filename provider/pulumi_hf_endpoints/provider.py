@@ -13,7 +13,7 @@ import secrets as _random
 import threading
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -28,9 +28,16 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from . import spec
-from .api import ApiConfig, EndpointsApi
-from .errors import ConflictError, EndpointsApiError, NotFoundError
-from .waiting import EndpointFailedError, Target, Waiter, WaitTimeoutError, poll_interval
+from .errors import (
+    ConflictError,
+    EndpointFailedError,
+    EndpointsApiError,
+    NotFoundError,
+    WaitTimeoutError,
+)
+
+if TYPE_CHECKING:  # httpx and the client load on first use: check and diff never need them
+    from .api import ApiConfig, EndpointsApi
 
 log = logging.getLogger("pulumi_hf_endpoints.provider")
 
@@ -126,6 +133,8 @@ class InferenceEndpointProvider(ResourceProvider):
             self._api = None
 
     def _api_config(self) -> ApiConfig:
+        from .api import ApiConfig
+
         return ApiConfig.resolve(
             token=self._config.get(CONFIG_TOKEN),
             api_url=self._config.get(CONFIG_API_URL),
@@ -133,6 +142,8 @@ class InferenceEndpointProvider(ResourceProvider):
         )
 
     def _client(self) -> tuple[EndpointsApi, ApiConfig]:
+        from .api import EndpointsApi
+
         config = self._api_config()
         with self._lock:
             if self._api is None:
@@ -287,6 +298,8 @@ class InferenceEndpointProvider(ResourceProvider):
         except EndpointsApiError as exc:
             raise EndpointError(f"deleting endpoint {namespace}/{name} failed: {exc}") from None
         # Wait until the name is free, so a replacement may reuse it.
+        from .waiting import Waiter, poll_interval
+
         timeout = props.get("waitTimeout")
         waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
         try:
@@ -314,6 +327,8 @@ class InferenceEndpointProvider(ResourceProvider):
         raw: Mapping[str, Any],
     ) -> spec.EndpointInfo:
         """Bring the endpoint to the desired lifecycle and, with `wait`, wait for it."""
+        from .waiting import Target, Waiter, poll_interval
+
         info = spec.EndpointInfo.from_api(raw)
         if desired.paused and not info.paused and info.status.state not in ("failed",):
             info = spec.EndpointInfo.from_api(api.pause_endpoint(namespace, name))

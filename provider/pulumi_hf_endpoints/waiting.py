@@ -17,7 +17,7 @@ import httpx
 
 from . import spec
 from .api import EndpointsApi
-from .errors import NotFoundError
+from .errors import EndpointFailedError, NotFoundError, WaitTimeoutError
 
 Target = Literal["running", "paused", "gone"]
 
@@ -25,14 +25,6 @@ POLL_INTERVAL_ENV = "PULUMI_HF_ENDPOINTS_POLL_INTERVAL"
 DEFAULT_POLL_INTERVAL = 1.0
 # States in which an endpoint serves, or will on its next request.
 SERVING_STATES = ("running", "scaledToZero")
-
-
-class EndpointFailedError(RuntimeError):
-    """The service reports that the endpoint failed to deploy or to update."""
-
-
-class WaitTimeoutError(TimeoutError):
-    """The endpoint did not reach the wanted state in time."""
 
 
 def poll_interval() -> float:
