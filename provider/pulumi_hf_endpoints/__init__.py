@@ -1,4 +1,4 @@
-"""Hugging Face Inference Endpoints as Pulumi resources, with generation helpers and a local emulator.
+"""Hugging Face Inference Endpoints as Pulumi resources, generation helpers and a local emulator.
 
 Public names are loaded lazily so that `import pulumi_hf_endpoints.inference` does not pay for
 the Pulumi SDK, and the Pulumi provider process imports only what it uses.

@@ -773,8 +773,8 @@ class EndpointsApi:
         try:
             data = response.json()
             decoded = True
-        except ValueError:  # raised outside: a JSONDecodeError keeps the whole body in `.doc`
-            decoded = False
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            decoded = False  # raised outside: a JSONDecodeError keeps the whole body in `.doc`
         if not decoded:
             text = response.text
             content_type = response.headers.get("content-type")

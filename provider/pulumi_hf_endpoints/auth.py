@@ -29,7 +29,7 @@ def token_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def get_token(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
-    """Return the first token found: explicit, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file.
+    """The first token found: explicit, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file.
 
     An empty value counts as absent, as in huggingface_hub.
     """

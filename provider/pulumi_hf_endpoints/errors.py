@@ -261,7 +261,7 @@ def extract_server_message(
     if stripped:
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             data = None
             parts.append(
                 summarize_html(stripped) if looks_like_html(stripped, content_type) else stripped

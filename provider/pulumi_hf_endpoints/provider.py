@@ -11,6 +11,7 @@ import logging
 import re
 import secrets as _random
 import threading
+import time
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ CONFIG_NAMESPACE = "huggingface:namespace"
 
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
+_ROLLBACK_ATTEMPTS = 3
 
 
 class EndpointError(RuntimeError):
@@ -239,16 +241,29 @@ class InferenceEndpointProvider(ResourceProvider):
         return raw
 
     def _delete_quietly(self, api: EndpointsApi, namespace: str, name: str) -> str:
-        """Roll back a failed create, so no endpoint is left billing outside the stack."""
-        try:
-            api.delete_endpoint(namespace, name, missing_ok=True)
-        except EndpointsApiError as exc:
-            return (
-                f"deleting it again ALSO FAILED ({exc}): endpoint {namespace}/{name} may still "
-                "exist and bill; delete it in the Hugging Face console or with "
-                f"`hf endpoints delete {name} --namespace {namespace}`"
-            )
-        return f"the endpoint {namespace}/{name} was deleted so that it does not keep billing"
+        """Roll back a failed create, so no endpoint is left billing outside the stack.
+        Transient failures (5xx, 429, no answer) are tried again: a leftover costs money."""
+        from .waiting import TRANSIENT_ERRORS, poll_interval
+
+        for attempt in range(_ROLLBACK_ATTEMPTS):
+            if attempt:
+                time.sleep(poll_interval() * 2**attempt)
+            try:
+                api.delete_endpoint(namespace, name, missing_ok=True)
+            except TRANSIENT_ERRORS as exc:
+                error: EndpointsApiError = exc
+            except EndpointsApiError as exc:
+                error = exc
+                break
+            else:
+                return (
+                    f"the endpoint {namespace}/{name} was deleted so that it does not keep billing"
+                )
+        return (
+            f"deleting it again ALSO FAILED ({error}): endpoint {namespace}/{name} may still "
+            "exist and bill; delete it in the Hugging Face console or with "
+            f"`hf endpoints delete {name} --namespace {namespace}`"
+        )
 
     # --- update ---------------------------------------------------------------------------
 

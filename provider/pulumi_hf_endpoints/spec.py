@@ -143,7 +143,7 @@ class EndpointSpec(_Model):
     max_replica: int | None = Field(default=None, ge=1)
     scale_to_zero_timeout: int | None = None
     scaling_metric: ScalingMetric | None = None
-    scaling_threshold: float | None = Field(default=None, gt=0)
+    scaling_threshold: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     custom_image: CustomImage | None = None
     container_command: list[str] | None = None
     container_args: list[str] | None = None
@@ -155,7 +155,7 @@ class EndpointSpec(_Model):
     cache_http_responses: bool | None = None
     paused: bool | None = None
     wait: bool | None = None
-    wait_timeout: float | None = Field(default=None, gt=0)
+    wait_timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     adopt_existing: bool | None = None
 
     @field_validator("name")

@@ -17,7 +17,15 @@ import httpx
 
 from . import spec
 from .api import EndpointsApi
-from .errors import EndpointFailedError, NotFoundError, WaitTimeoutError
+from .errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    EndpointFailedError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    WaitTimeoutError,
+)
 
 Target = Literal["running", "paused", "gone"]
 
@@ -25,6 +33,10 @@ POLL_INTERVAL_ENV = "PULUMI_HF_ENDPOINTS_POLL_INTERVAL"
 DEFAULT_POLL_INTERVAL = 1.0
 # States in which an endpoint serves, or will on its next request.
 SERVING_STATES = ("running", "scaledToZero")
+# A poll that meets one of these (after the client's own retries) is a hiccup of the service,
+# not an answer: waiting goes on, until the deadline or this many failed polls in a row.
+TRANSIENT_ERRORS = (ServerError, RateLimitedError, ApiConnectionError, ApiTimeoutError)
+MAX_FAILED_POLLS = 5
 
 
 def poll_interval() -> float:
@@ -55,6 +67,7 @@ class Waiter:
         EndpointFailedError with the service's message, or WaitTimeoutError."""
         deadline = self.clock() + timeout
         last_state = "unknown"
+        failed_polls = 0
         while True:
             try:
                 raw = self.api.get_endpoint(self.namespace, self.name)
@@ -65,6 +78,13 @@ class Waiter:
                     f"endpoint {self.namespace}/{self.name} disappeared while waiting for it "
                     f"to be {target}"
                 ) from None
+            except TRANSIENT_ERRORS:
+                failed_polls += 1
+                if failed_polls >= MAX_FAILED_POLLS or self.clock() >= deadline:
+                    raise
+                self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
+                continue
+            failed_polls = 0
             info = spec.EndpointInfo.from_api(raw)
             state = info.status.state
             if state != last_state and self.on_state is not None:

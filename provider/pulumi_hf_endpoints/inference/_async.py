@@ -1,0 +1,383 @@
+"""The asynchronous client: the same API as :class:`EndpointClient`, awaited."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
+
+import anyio
+import httpx
+
+from ._common import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRY_TIMEOUT,
+    RetryState,
+    Settings,
+    TokenArg,
+    chat_result,
+    decode_json,
+    endpoint_info,
+    http_error,
+    is_event_stream,
+    make_timeout,
+    not_a_stream,
+    text_generation_result,
+    transport_error,
+)
+from ._endpoint import resolve_endpoint_url
+from ._errors import InferenceError
+from ._params import chat_completion_body, text_generation_body
+from ._streams import AsyncStream, aiter_chat, aiter_text_generation
+from ._types import (
+    ChatCompletionOutput,
+    ChatCompletionStreamOutput,
+    TextGenerationOutput,
+    TextGenerationStreamOutput,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..api import EndpointsApi
+    from ._params import ChatCompletionKwargs, TextGenerationKwargs
+
+logger = logging.getLogger("pulumi_hf_endpoints.inference")
+
+_JSON = {"content-type": "application/json", "accept": "application/json"}
+_SSE = {"content-type": "application/json", "accept": "text/event-stream"}
+
+
+class AsyncEndpointClient:
+    """Call a text-generation endpoint (TGI) from asyncio (or trio): :class:`EndpointClient`
+    with coroutines, and :class:`AsyncStream` for streams (``async for``).
+
+    Args:
+        url: the endpoint's URL (``status.url``; the ``InferenceEndpoint`` resource's ``url``
+            output), or any TGI server's.
+        token: a Hugging Face token. ``None`` discovers one as huggingface_hub does
+            (``HF_TOKEN``, then the saved login); ``False`` sends none.
+        headers: extra headers; an ``Authorization`` header here replaces the token.
+        timeout: seconds to wait for each read, or an ``httpx.Timeout``. ``None`` (default)
+            never cuts a stream between two slow tokens.
+        connect_timeout: seconds to establish a connection.
+        retry_timeout: how long one call keeps retrying a ``503`` (endpoint waking up from
+            zero) or a ``429`` (overloaded), with capped backoff and ``Retry-After``. ``0``
+            disables retries, ``None`` retries forever. ``422``/``424`` are never retried.
+        wait_for_scale_up: send ``X-Scale-Up-Timeout`` so the Inference Endpoints proxy holds
+            requests while a scaled-to-zero endpoint starts, rather than answering ``503``.
+        transport: an ``httpx`` transport (tests, proxies).
+
+    One connection pool per client: reuse the client, and close it (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: TokenArg = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
+        wait_for_scale_up: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = Settings.build(url, token, headers, retry_timeout, wait_for_scale_up)
+        self._http = httpx.AsyncClient(
+            headers=self._settings.headers,
+            timeout=make_timeout(timeout, connect_timeout),
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return self._settings.url
+
+    def __repr__(self) -> str:
+        return f"AsyncEndpointClient({self._settings.safe_url!r})"
+
+    @classmethod
+    async def for_endpoint(
+        cls,
+        endpoint: str,
+        *,
+        resume: bool = False,
+        wait_timeout: float | None = 600.0,
+        token: str | None = None,
+        api_url: str | None = None,
+        api: EndpointsApi | None = None,
+        **options: Any,
+    ) -> AsyncEndpointClient:
+        """A client for a deployed endpoint, found by ``"namespace/name"`` (or ``"name"`` in
+        the token owner's namespace) through the control-plane API.
+
+        A paused endpoint raises :class:`EndpointPausedError` unless ``resume=True``, which
+        resumes it. Then waits up to ``wait_timeout`` seconds for the endpoint to serve
+        (a scaled-to-zero endpoint counts: the first request wakes it). ``api_url`` (or
+        ``HF_ENDPOINTS_API_URL``) points at another control plane, e.g. the emulator;
+        ``options`` go to the constructor.
+        """
+        url = await anyio.to_thread.run_sync(
+            lambda: resolve_endpoint_url(
+                endpoint,
+                resume=resume,
+                wait_timeout=wait_timeout,
+                token=token,
+                api_url=api_url,
+                api=api,
+            )
+        )
+        return cls(url, token, **options)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await self._http.aclose()
+
+    async def close(self) -> None:
+        """Same as :meth:`aclose` (huggingface_hub's name)."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncEndpointClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ transport
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        *,
+        retry: bool = True,
+    ) -> tuple[httpx.Response, RetryState]:
+        """Send until a non-error answer or a final error; return the open response."""
+        settings = self._settings
+        state = RetryState(settings.retry_timeout if retry else 0.0)
+        while True:
+            state.attempts += 1
+            extra = state.headers(settings) if retry else None
+            request = self._http.build_request(
+                method, url, content=content, headers={**headers, **extra} if extra else headers
+            )
+            failure: InferenceError | None = None
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                failure = transport_error(exc, settings, method=method, url=url, streaming=False)
+            if failure is not None:
+                raise failure
+            if response.status_code < 400:
+                return response, state
+            try:
+                body = await response.aread()
+            except httpx.TransportError:
+                body = b""
+            finally:
+                await response.aclose()
+            delay = state.delay(response.status_code, response.headers)
+            if delay is None:
+                raise http_error(response, body, settings, state)
+            logger.info(
+                "%s from %s; retrying in %.1fs (attempt %d)",
+                response.status_code,
+                settings.safe_url,
+                delay,
+                state.attempts + 1,
+            )
+            await anyio.sleep(delay)
+
+    async def _json(
+        self, method: str, url: str, content: bytes | None = None, *, retry: bool = True
+    ) -> Any:
+        response, _ = await self._send(method, url, _JSON, content, retry=retry)
+        try:
+            body = await response.aread()
+        except httpx.TransportError as exc:
+            failure = transport_error(exc, self._settings, method=method, url=url, streaming=False)
+        else:
+            return decode_json(response, body, self._settings)
+        finally:
+            await response.aclose()
+        raise failure
+
+    async def _stream(self, url: str, content: bytes) -> httpx.Response:
+        response, _ = await self._send("POST", url, _SSE, content)
+        if not is_event_stream(response):
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+            raise not_a_stream(response, body, self._settings)
+        return response
+
+    # ------------------------------------------------------------------ text generation
+
+    @overload
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[False] = False,
+        details: Literal[False] = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> str: ...
+
+    @overload
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[False] = False,
+        details: Literal[True],
+        **params: Unpack[TextGenerationKwargs],
+    ) -> TextGenerationOutput: ...
+
+    @overload
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[True],
+        details: Literal[False] = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> AsyncStream[str]: ...
+
+    @overload
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[True],
+        details: Literal[True],
+        **params: Unpack[TextGenerationKwargs],
+    ) -> AsyncStream[TextGenerationStreamOutput]: ...
+
+    @overload
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: bool = False,
+        details: bool = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> (
+        str | TextGenerationOutput | AsyncStream[str] | AsyncStream[TextGenerationStreamOutput]
+    ): ...
+
+    async def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: bool = False,
+        details: bool = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> str | TextGenerationOutput | AsyncStream[str] | AsyncStream[TextGenerationStreamOutput]:
+        """Generate text from ``prompt`` with TGI's parameters (``max_new_tokens``,
+        ``temperature``, ``top_p``, ``stop``/``stop_sequences``, ``seed``, ``grammar``...).
+
+        Returns the text; with ``details=True`` a :class:`TextGenerationOutput` (tokens,
+        finish reason...). With ``stream=True``, a :class:`AsyncStream` of the text of each
+        non-special token, or of :class:`TextGenerationStreamOutput` events with
+        ``details=True``. Parameters are checked before sending (``TypeError`` for an
+        unknown name, :class:`ValidationError` for a bad value).
+        """
+        body = text_generation_body(prompt, stream=stream, details=details, params=params)
+        settings = self._settings
+        if not stream:
+            return text_generation_result(await self._json("POST", settings.url, body), details)
+        response = await self._stream(settings.url, body)
+        return AsyncStream(response, lambda: aiter_text_generation(response, settings, details))
+
+    async def generate_stream(
+        self, prompt: str, **params: Unpack[TextGenerationKwargs]
+    ) -> AsyncStream[TextGenerationStreamOutput]:
+        """``text_generation(prompt, stream=True, details=True, ...)`` under the name of the
+        ``text-generation`` client, so the seed blog's snippet runs with its import changed."""
+        stream = await self.text_generation(prompt, stream=True, details=True, **params)
+        return cast(AsyncStream[TextGenerationStreamOutput], stream)
+
+    # ------------------------------------------------------------------ chat
+
+    @overload
+    async def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: Literal[False] = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput: ...
+
+    @overload
+    async def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: Literal[True],
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> AsyncStream[ChatCompletionStreamOutput]: ...
+
+    @overload
+    async def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput | AsyncStream[ChatCompletionStreamOutput]: ...
+
+    async def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput | AsyncStream[ChatCompletionStreamOutput]:
+        """OpenAI-style chat on ``/v1/chat/completions`` (the model's chat template applies).
+
+        ``messages`` are ``{"role": ..., "content": ...}`` dicts. Returns a
+        :class:`ChatCompletionOutput`, or with ``stream=True`` a :class:`AsyncStream` of
+        :class:`ChatCompletionStreamOutput` chunks (until ``[DONE]``). ``extra_body`` adds
+        fields this client does not know.
+        """
+        body = chat_completion_body(messages, stream=stream, params=params)
+        settings = self._settings
+        url = settings.chat_url()
+        if not stream:
+            return chat_result(await self._json("POST", url, body))
+        response = await self._stream(url, body)
+        return AsyncStream(response, lambda: aiter_chat(response, settings))
+
+    # ------------------------------------------------------------------ probes
+
+    async def health(self) -> bool:
+        """``GET /health``: ``True`` when the model serves, ``False`` on a 5xx (starting,
+        unhealthy, or scaled to zero, which this call starts waking). Not retried. Raises
+        for answers that waiting will not fix (401, 403, paused)."""
+        try:
+            response, _ = await self._send(
+                "GET", self._settings.route("/health"), _JSON, retry=False
+            )
+        except InferenceError as error:
+            if error.status_code is not None and error.status_code >= 500:
+                return False
+            raise
+        await response.aclose()
+        return True
+
+    async def info(self) -> dict[str, Any]:
+        """``GET /info``: the model id, limits (``max_total_tokens``...) and TGI version."""
+        return endpoint_info(await self._json("GET", self._settings.route("/info")))

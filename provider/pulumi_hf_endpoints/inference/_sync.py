@@ -1,0 +1,372 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
+
+import httpx
+
+from ._common import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRY_TIMEOUT,
+    RetryState,
+    Settings,
+    TokenArg,
+    chat_result,
+    decode_json,
+    endpoint_info,
+    http_error,
+    is_event_stream,
+    make_timeout,
+    not_a_stream,
+    text_generation_result,
+    transport_error,
+)
+from ._endpoint import resolve_endpoint_url
+from ._errors import InferenceError
+from ._params import chat_completion_body, text_generation_body
+from ._streams import Stream, iter_chat, iter_text_generation
+from ._types import (
+    ChatCompletionOutput,
+    ChatCompletionStreamOutput,
+    TextGenerationOutput,
+    TextGenerationStreamOutput,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..api import EndpointsApi
+    from ._params import ChatCompletionKwargs, TextGenerationKwargs
+
+logger = logging.getLogger("pulumi_hf_endpoints.inference")
+
+_JSON = {"content-type": "application/json", "accept": "application/json"}
+_SSE = {"content-type": "application/json", "accept": "text/event-stream"}
+
+
+class EndpointClient:
+    """Call a text-generation endpoint (TGI) on Hugging Face Inference Endpoints.
+
+    Args:
+        url: the endpoint's URL (``status.url``; the ``InferenceEndpoint`` resource's ``url``
+            output), or any TGI server's.
+        token: a Hugging Face token. ``None`` discovers one as huggingface_hub does
+            (``HF_TOKEN``, then the saved login); ``False`` sends none.
+        headers: extra headers; an ``Authorization`` header here replaces the token.
+        timeout: seconds to wait for each read, or an ``httpx.Timeout``. ``None`` (default)
+            never cuts a stream between two slow tokens.
+        connect_timeout: seconds to establish a connection.
+        retry_timeout: how long one call keeps retrying a ``503`` (endpoint waking up from
+            zero) or a ``429`` (overloaded), with capped backoff and ``Retry-After``. ``0``
+            disables retries, ``None`` retries forever. ``422``/``424`` are never retried.
+        wait_for_scale_up: send ``X-Scale-Up-Timeout`` so the Inference Endpoints proxy holds
+            requests while a scaled-to-zero endpoint starts, rather than answering ``503``.
+        transport: an ``httpx`` transport (tests, proxies).
+
+    One connection pool per client: reuse the client, and close it (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: TokenArg = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
+        wait_for_scale_up: bool = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._settings = Settings.build(url, token, headers, retry_timeout, wait_for_scale_up)
+        self._http = httpx.Client(
+            headers=self._settings.headers,
+            timeout=make_timeout(timeout, connect_timeout),
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return self._settings.url
+
+    def __repr__(self) -> str:
+        return f"EndpointClient({self._settings.safe_url!r})"
+
+    @classmethod
+    def for_endpoint(
+        cls,
+        endpoint: str,
+        *,
+        resume: bool = False,
+        wait_timeout: float | None = 600.0,
+        token: str | None = None,
+        api_url: str | None = None,
+        api: EndpointsApi | None = None,
+        **options: Any,
+    ) -> EndpointClient:
+        """A client for a deployed endpoint, found by ``"namespace/name"`` (or ``"name"`` in
+        the token owner's namespace) through the control-plane API.
+
+        A paused endpoint raises :class:`EndpointPausedError` unless ``resume=True``, which
+        resumes it. Then waits up to ``wait_timeout`` seconds for the endpoint to serve
+        (a scaled-to-zero endpoint counts: the first request wakes it). ``api_url`` (or
+        ``HF_ENDPOINTS_API_URL``) points at another control plane, e.g. the emulator;
+        ``options`` go to the constructor.
+        """
+        url = resolve_endpoint_url(
+            endpoint,
+            resume=resume,
+            wait_timeout=wait_timeout,
+            token=token,
+            api_url=api_url,
+            api=api,
+        )
+        return cls(url, token, **options)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._http.close()
+
+    def __enter__(self) -> EndpointClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        *,
+        retry: bool = True,
+    ) -> tuple[httpx.Response, RetryState]:
+        """Send until a non-error answer or a final error; return the open response."""
+        settings = self._settings
+        state = RetryState(settings.retry_timeout if retry else 0.0)
+        while True:
+            state.attempts += 1
+            extra = state.headers(settings) if retry else None
+            request = self._http.build_request(
+                method, url, content=content, headers={**headers, **extra} if extra else headers
+            )
+            failure: InferenceError | None = None
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                failure = transport_error(exc, settings, method=method, url=url, streaming=False)
+            if failure is not None:
+                raise failure
+            if response.status_code < 400:
+                return response, state
+            try:
+                body = response.read()
+            except httpx.TransportError:
+                body = b""
+            finally:
+                response.close()
+            delay = state.delay(response.status_code, response.headers)
+            if delay is None:
+                raise http_error(response, body, settings, state)
+            logger.info(
+                "%s from %s; retrying in %.1fs (attempt %d)",
+                response.status_code,
+                settings.safe_url,
+                delay,
+                state.attempts + 1,
+            )
+            time.sleep(delay)
+
+    def _json(
+        self, method: str, url: str, content: bytes | None = None, *, retry: bool = True
+    ) -> Any:
+        response, _ = self._send(method, url, _JSON, content, retry=retry)
+        try:
+            body = response.read()
+        except httpx.TransportError as exc:
+            failure = transport_error(exc, self._settings, method=method, url=url, streaming=False)
+        else:
+            return decode_json(response, body, self._settings)
+        finally:
+            response.close()
+        raise failure
+
+    def _stream(self, url: str, content: bytes) -> httpx.Response:
+        response, _ = self._send("POST", url, _SSE, content)
+        if not is_event_stream(response):
+            try:
+                body = response.read()
+            finally:
+                response.close()
+            raise not_a_stream(response, body, self._settings)
+        return response
+
+    # ------------------------------------------------------------------ text generation
+
+    @overload
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[False] = False,
+        details: Literal[False] = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> str: ...
+
+    @overload
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[False] = False,
+        details: Literal[True],
+        **params: Unpack[TextGenerationKwargs],
+    ) -> TextGenerationOutput: ...
+
+    @overload
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[True],
+        details: Literal[False] = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> Stream[str]: ...
+
+    @overload
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: Literal[True],
+        details: Literal[True],
+        **params: Unpack[TextGenerationKwargs],
+    ) -> Stream[TextGenerationStreamOutput]: ...
+
+    @overload
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: bool = False,
+        details: bool = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> str | TextGenerationOutput | Stream[str] | Stream[TextGenerationStreamOutput]: ...
+
+    def text_generation(
+        self,
+        prompt: str,
+        *,
+        stream: bool = False,
+        details: bool = False,
+        **params: Unpack[TextGenerationKwargs],
+    ) -> str | TextGenerationOutput | Stream[str] | Stream[TextGenerationStreamOutput]:
+        """Generate text from ``prompt`` with TGI's parameters (``max_new_tokens``,
+        ``temperature``, ``top_p``, ``stop``/``stop_sequences``, ``seed``, ``grammar``...).
+
+        Returns the text; with ``details=True`` a :class:`TextGenerationOutput` (tokens,
+        finish reason...). With ``stream=True``, a :class:`Stream` of the text of each
+        non-special token, or of :class:`TextGenerationStreamOutput` events with
+        ``details=True``. Parameters are checked before sending (``TypeError`` for an
+        unknown name, :class:`ValidationError` for a bad value).
+        """
+        body = text_generation_body(prompt, stream=stream, details=details, params=params)
+        settings = self._settings
+        if not stream:
+            return text_generation_result(self._json("POST", settings.url, body), details)
+        response = self._stream(settings.url, body)
+        return Stream(response, lambda: iter_text_generation(response, settings, details))
+
+    def generate_stream(
+        self, prompt: str, **params: Unpack[TextGenerationKwargs]
+    ) -> Stream[TextGenerationStreamOutput]:
+        """``text_generation(prompt, stream=True, details=True, ...)`` under the name of the
+        ``text-generation`` client, so the seed blog's snippet runs with its import changed."""
+        stream = self.text_generation(prompt, stream=True, details=True, **params)
+        return cast(Stream[TextGenerationStreamOutput], stream)
+
+    # ------------------------------------------------------------------ chat
+
+    @overload
+    def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: Literal[False] = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput: ...
+
+    @overload
+    def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: Literal[True],
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> Stream[ChatCompletionStreamOutput]: ...
+
+    @overload
+    def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput | Stream[ChatCompletionStreamOutput]: ...
+
+    def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+        **params: Unpack[ChatCompletionKwargs],
+    ) -> ChatCompletionOutput | Stream[ChatCompletionStreamOutput]:
+        """OpenAI-style chat on ``/v1/chat/completions`` (the model's chat template applies).
+
+        ``messages`` are ``{"role": ..., "content": ...}`` dicts. Returns a
+        :class:`ChatCompletionOutput`, or with ``stream=True`` a :class:`Stream` of
+        :class:`ChatCompletionStreamOutput` chunks (until ``[DONE]``). ``extra_body`` adds
+        fields this client does not know.
+        """
+        body = chat_completion_body(messages, stream=stream, params=params)
+        settings = self._settings
+        url = settings.chat_url()
+        if not stream:
+            return chat_result(self._json("POST", url, body))
+        response = self._stream(url, body)
+        return Stream(response, lambda: iter_chat(response, settings))
+
+    # ------------------------------------------------------------------ probes
+
+    def health(self) -> bool:
+        """``GET /health``: ``True`` when the model serves, ``False`` on a 5xx (starting,
+        unhealthy, or scaled to zero, which this call starts waking). Not retried. Raises
+        for answers that waiting will not fix (401, 403, paused)."""
+        try:
+            response, _ = self._send("GET", self._settings.route("/health"), _JSON, retry=False)
+        except InferenceError as error:
+            if error.status_code is not None and error.status_code >= 500:
+                return False
+            raise
+        response.close()
+        return True
+
+    def info(self) -> dict[str, Any]:
+        """``GET /info``: the model id, limits (``max_total_tokens``...) and TGI version."""
+        return endpoint_info(self._json("GET", self._settings.route("/info")))

@@ -1,0 +1,139 @@
+"""`pulumi-hf-endpoints generate` and `pulumi-hf-endpoints chat`: try an endpoint from a shell.
+
+    pulumi-hf-endpoints generate URL "Once upon a time" --stream --max-new-tokens 50
+    pulumi-hf-endpoints chat URL --system "You are terse."
+
+Tokens are printed as they arrive. Errors print one line on stderr (never the token) and
+exit with status 1; Ctrl-C stops the generation (the connection closes) and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from .inference import EndpointClient, InferenceError
+
+_SAMPLING = (
+    ("--temperature", float, "sampling temperature (> 0; 0 means greedy in chat)"),
+    ("--top-p", float, "nucleus sampling, strictly between 0 and 1"),
+    ("--top-k", int, "sample among the k most likely tokens"),
+    ("--repetition-penalty", float, "penalise repeated tokens (> 0; 1.0 is off)"),
+    ("--seed", int, "random seed, for reproducible sampling"),
+)
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("url", help="the endpoint's URL (the stack's `url` output)")
+    if command == "generate":
+        parser.add_argument("prompt", nargs="?", default="-", help="the prompt; '-' reads stdin")
+        parser.add_argument("--stream", action="store_true", help="print tokens as they arrive")
+        parser.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+        parser.add_argument("--do-sample", action="store_true", help="sample (default: greedy)")
+        parser.add_argument(
+            "--stop", action="append", default=None, metavar="TEXT", help="stop sequence (repeat)"
+        )
+        parser.add_argument("--details", action="store_true", help="also print finish reason")
+    else:
+        parser.add_argument("--system", default=None, help="a system message to start with")
+        parser.add_argument("--max-tokens", type=int, default=None, metavar="N")
+    for flag, kind, text in _SAMPLING:
+        parser.add_argument(flag, type=kind, default=None, help=text)
+    parser.add_argument(
+        "--token", default=None, help="Hugging Face token (default: HF_TOKEN or the saved login)"
+    )
+    parser.add_argument(
+        "--retry-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for a scaled-to-zero endpoint to wake up (default 300)",
+    )
+
+
+def _sampling(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("temperature", "top_p", "top_k", "repetition_penalty", "seed")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        with EndpointClient(args.url, args.token, retry_timeout=args.retry_timeout) as client:
+            if args.command == "generate":
+                return _generate(client, args, sys.stdin, sys.stdout)
+            return _chat(client, args, sys.stdin, sys.stdout)
+    except InferenceError as error:
+        print(f"\nerror: {error}", file=sys.stderr)
+        return 1
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _generate(
+    client: EndpointClient, args: argparse.Namespace, stdin: TextIO, stdout: TextIO
+) -> int:
+    prompt = stdin.read() if args.prompt == "-" else args.prompt
+    params: dict[str, Any] = _sampling(args)
+    if args.max_new_tokens is not None:
+        params["max_new_tokens"] = args.max_new_tokens
+    if args.do_sample:
+        params["do_sample"] = True
+    if args.stop:
+        params["stop"] = args.stop
+    finish: str | None = None
+    if args.stream:
+        for event in client.text_generation(prompt, stream=True, details=True, **params):
+            if not event.token.special:
+                stdout.write(event.token.text)
+                stdout.flush()
+            if event.details is not None:
+                finish = event.details.finish_reason
+        stdout.write("\n")
+    else:
+        output = client.text_generation(prompt, details=True, **params)
+        stdout.write(output.generated_text + "\n")
+        finish = output.details.finish_reason if output.details else None
+    if args.details and finish:
+        print(f"[finish_reason: {finish}]", file=sys.stderr)
+    return 0
+
+
+def _chat(client: EndpointClient, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """Read a line, stream the answer, keep the history; end of input ends the session."""
+    interactive = stdin.isatty()
+    messages: list[dict[str, str]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    params: dict[str, Any] = _sampling(args)
+    if args.max_tokens is not None:
+        params["max_tokens"] = args.max_tokens
+    if interactive:
+        print("Chatting with the endpoint; end with Ctrl-D.", file=sys.stderr)
+    while True:
+        if interactive:
+            sys.stderr.write("> ")
+            sys.stderr.flush()
+        line = stdin.readline()
+        if not line:
+            if interactive:
+                print(file=sys.stderr)
+            return 0
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        messages.append({"role": "user", "content": text})
+        reply: list[str] = []
+        for chunk in client.chat_completion(messages, stream=True, **params):
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    reply.append(choice.delta.content)
+                    stdout.write(choice.delta.content)
+                    stdout.flush()
+        stdout.write("\n")
+        stdout.flush()
+        messages.append({"role": "assistant", "content": "".join(reply)})

@@ -1,0 +1,60 @@
+"""Shared fixtures: a real emulator per test, and an environment that cannot leak credentials.
+
+The environment is cleaned when this file is imported, before any test module imports
+huggingface_hub (which reads some variables at import time): no test sees the developer's
+token, stored token file or Hub URL, and nothing runs offline by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
+
+for _var in (
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_ENDPOINT",
+    "HF_ENDPOINTS_API_URL",
+    "HF_HUB_OFFLINE",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+):
+    os.environ.pop(_var, None)
+os.environ["HF_TOKEN_PATH"] = os.path.join(tempfile.mkdtemp(prefix="no-hf-token-"), "token")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_EXPERIMENTAL_WARNING"] = "1"
+
+#: Lifecycle phases of the `emulator` fixture, in seconds: fast, yet long enough to observe.
+FAST_TIMINGS: dict[str, float] = {
+    "pending_seconds": 0.2,
+    "initializing_seconds": 0.2,
+    "updating_seconds": 0.2,
+    "resume_seconds": 0.2,
+    "wake_seconds": 0.2,
+    # 15 minutes (the shortest scale-to-zero timeout) last 1.5 s.
+    "time_scale": 1.5 / (15 * 60),
+}
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., EmulatorHandle]]:
+    """Start emulators with overrides (`EmulatorConfig` or `Timings` fields); all stop after."""
+    with ExitStack() as stack:
+
+        def start(**overrides: Any) -> EmulatorHandle:
+            options: dict[str, Any] = {"backend": "synthetic", **FAST_TIMINGS, **overrides}
+            return stack.enter_context(run_emulator(**options))
+
+        yield start
+
+
+@pytest.fixture
+def emulator(make_emulator: Callable[..., EmulatorHandle]) -> EmulatorHandle:
+    """A fresh in-process emulator on a free port: synthetic serving, fast timings, `:memory:`."""
+    return make_emulator()
