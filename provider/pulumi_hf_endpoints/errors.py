@@ -28,6 +28,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitedError",
     "ServerError",
+    "ServiceError",
     "UnauthorizedError",
     "error_for_status",
     "extract_request_id",
@@ -49,7 +50,38 @@ _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-trace-id", "x-amz-cf-id")
 
 
-class EndpointsApiError(Exception):
+class ServiceError(Exception):
+    """An HTTP call to a Hugging Face service failed. Shared by the control-plane client and the
+    generation helpers; pickles with its attributes, and never holds a token or httpx objects
+    (they carry the Authorization header)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        server_message: str | None = None,
+        request_id: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.server_message = server_message
+        self.request_id = request_id
+        self.url = url
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only attributes would be lost by Exception's default pickling.
+        return (self.__class__, (self.message,), self.__dict__)
+
+
+class EndpointsApiError(ServiceError):
     """Base class of every error raised by :class:`pulumi_hf_endpoints.api.EndpointsApi`.
 
     Attributes:
@@ -61,32 +93,9 @@ class EndpointsApiError(Exception):
         attempts: how many times the call was sent before giving up.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        server_message: str | None = None,
-        request_id: str | None = None,
-        method: str | None = None,
-        url: str | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.server_message = server_message
-        self.request_id = request_id
+    def __init__(self, message: str, *, method: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.method = method
-        self.url = url
-        self.attempts = attempts
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only attributes would be lost by Exception's default pickling.
-        return (self.__class__, (self.message,), self.__dict__)
 
 
 class BadRequestError(EndpointsApiError):

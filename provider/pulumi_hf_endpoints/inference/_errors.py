@@ -14,7 +14,14 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import describe_status, extract_request_id, one_line, redact, redact_url
+from ..errors import (
+    ServiceError,
+    describe_status,
+    extract_request_id,
+    one_line,
+    redact,
+    redact_url,
+)
 
 __all__ = [
     "EndpointPausedError",
@@ -33,7 +40,7 @@ __all__ = [
 ]
 
 
-class InferenceError(Exception):
+class InferenceError(ServiceError):
     """Base class of every error raised by :class:`EndpointClient` and :class:`AsyncEndpointClient`.
 
     Attributes:
@@ -46,31 +53,9 @@ class InferenceError(Exception):
         attempts: how many times the request was sent (retries on cold start and overload).
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        server_message: str | None = None,
-        status_code: int | None = None,
-        error_type: str | None = None,
-        request_id: str | None = None,
-        url: str | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.server_message = server_message
-        self.status_code = status_code
+    def __init__(self, message: str, *, error_type: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.error_type = error_type
-        self.request_id = request_id
-        self.url = url
-        self.attempts = attempts
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.message,), self.__dict__)
 
 
 class InferenceHTTPError(InferenceError):

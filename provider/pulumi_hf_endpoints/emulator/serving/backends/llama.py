@@ -10,6 +10,7 @@ draw, or greedy when TGI would not sample.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import importlib.resources
 import inspect
@@ -43,6 +44,18 @@ def default_model_path() -> str:
     return str(files / DEFAULT_MODEL_FILE)
 
 
+def _close_all() -> None:
+    """Free llama.cpp models before interpreter teardown: freed later, from a garbage-collected
+    Llama whose module globals are already gone, llama-cpp-python raises a TypeError."""
+    with _REGISTRY_LOCK:
+        backends = list(_REGISTRY.values())
+    for backend in backends:
+        backend.close()
+
+
+atexit.register(_close_all)
+
+
 def get_llama_backend(path: str, *, n_ctx: int, n_threads: int | None) -> LlamaBackend:
     """The process-wide backend of one GGUF file (its first caller's settings win)."""
     key = str(Path(path).expanduser().resolve())
@@ -66,6 +79,7 @@ class LlamaBackend(Backend):
         self._lock = threading.Lock()
         self._primary: Any = None
         self._free: list[Any] = []
+        self._all: list[Any] = []
         self._contexts = 0
         self._vocab: Any = None
         self._n_vocab = 0
@@ -130,7 +144,17 @@ class LlamaBackend(Backend):
         except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
             raise BackendUnavailable(f"llama.cpp could not load {self.path}: {exc}") from exc
         self._contexts += 1
+        self._all.append(llm)
         return llm
+
+    def close(self) -> None:
+        """Free every context; the backend loads again on next use."""
+        with self._lock:
+            contexts, self._all = self._all, []
+            self._free = []
+            self._primary = None
+        for llm in contexts:
+            llm.close()
 
     def _loaded(self) -> Any:
         if self._primary is None:
