@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/pulumi-hf-endpoints demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(wildcard provider tests bench examples)
-	$(BIN)/ruff format --check $(wildcard provider tests bench examples)
+	$(BIN)/ruff check $(wildcard provider tests bench examples scripts)
+	$(BIN)/ruff format --check $(wildcard provider tests bench examples scripts)
 	$(BIN)/mypy --strict provider/
 
 test: lint

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pulumi_hf_endpoints.inference_cli",
         "Chat with an endpoint interactively, streaming tokens.",
     ),
+    "demo": (
+        "pulumi_hf_endpoints.demo",
+        "Deploy, call, change and destroy an endpoint against a local emulator.",
+    ),
 }
 
 

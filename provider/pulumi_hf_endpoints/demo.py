@@ -1,0 +1,545 @@
+"""`pulumi-hf-endpoints demo`: the whole story in one command, offline, against a local emulator.
+
+Starts an emulator with its own state in a temporary directory, deploys `examples/quickstart`
+(the huggingface_hub guide's gpt2 endpoint), streams an answer to the seed blog's prompt with
+the generation helpers, scales the replicas (plan, then update), destroys the stack and stops the
+emulator. With the `pulumi` CLI on PATH the stack runs through it; without, through Pulumi's own
+provider host (`demo_stack`), the mechanism the tests use. A status watcher on the emulator's API
+shows the endpoint's state transitions whichever way the stack runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `pulumi-hf-endpoints --help` imports this module
+    from .api import EndpointsApi
+    from .demo_pulumi import PulumiCli
+    from .demo_stack import Phase, Step
+
+INSTALL_HINT = "curl -fsSL https://get.pulumi.com | sh"
+PROMPT = "What can you do in Nuremberg, Germany? Give me 3 Tips"
+STOP_SEQUENCES = ["\nUser:", "<|endoftext|>", "</s>"]
+STEPS = 6
+EXAMPLE = "quickstart"
+REPLICAS = 2
+_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+
+
+def find_example(name: str) -> Path:
+    """`examples/NAME` of the source checkout the package runs from (or the current one)."""
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
+        path = root / "examples" / name
+        if (path / "Pulumi.yaml").is_file():
+            return path
+    raise SystemExit(
+        f"demo: cannot find examples/{name}: run the demo from a checkout of pulumi-hf-endpoints"
+    )
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class Console:
+    """Timestamped progress lines; one lock, since the status watcher prints from a thread."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def header(self, number: int, title: str) -> None:
+        with self.lock:
+            print(f"\n[{number}/{STEPS}] {title}", flush=True)
+
+    def line(self, text: str = "") -> None:
+        with self.lock:
+            print(f"  {self.elapsed():6.1f}s  {text}" if text else "", flush=True)
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            print(f"           {text}", flush=True)
+
+    def raw(self, text: str) -> None:
+        with self.lock:
+            print(f"         │ {text}", flush=True)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "unset" if value is None else str(value)
+
+
+def _describe(step: Step) -> str:
+    diff = ", ".join(f"{k} {_value(a)} → {_value(b)}" for k, (a, b) in step.changed.items())
+    detail = f"  [diff: {diff}]" if diff and step.op in ("update", "replace") else ""
+    return f"{_SYMBOL[step.op]} {step.type}  {step.name}  {step.op}{detail}"
+
+
+# --- the emulator ------------------------------------------------------------------------------
+
+
+@dataclass
+class Emulator:
+    """The emulator as a child process in its own session (so `--keep` can leave it running)."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    token: str
+    user: str
+    log_path: Path
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/v2"
+
+    def api(self) -> EndpointsApi:
+        from .api import EndpointsApi
+
+        return EndpointsApi(self.token, api_url=self.api_url)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulator:
+    import httpx
+
+    from .demo_stack import StackError
+    from .emulator.config import DEFAULT_USER, generate_token
+
+    token = generate_token()
+    log_path = work_dir / "emulator.log"
+    phases = {
+        "--pending-seconds": phase_seconds,
+        "--initializing-seconds": 2 * phase_seconds,
+        "--updating-seconds": phase_seconds,
+        "--resume-seconds": phase_seconds,
+        "--wake-seconds": phase_seconds,
+    }
+    argv = [sys.executable, "-m", "pulumi_hf_endpoints.emulator", "--host", "127.0.0.1"]
+    argv += ["--port", "0", "--state", str(work_dir / "emulator.sqlite3"), "--token", token]
+    argv += ["--user", DEFAULT_USER, "--backend", backend]
+    for flag, seconds in phases.items():
+        argv += [flag, f"{seconds:g}"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"running on (http://\S+)", log_path.read_text(errors="replace"))
+        if match:
+            emulator = Emulator(process, match.group(1), token, DEFAULT_USER, log_path)
+            with suppress(httpx.TransportError):
+                whoami = httpx.get(
+                    f"{emulator.base_url}/api/whoami-v2",
+                    headers={"authorization": f"Bearer {token}"},
+                    timeout=2,
+                )
+                if whoami.status_code == 200:
+                    return emulator
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    raise StackError(f"the emulator did not start:\n{log_path.read_text(errors='replace')}")
+
+
+class StatusWatcher:
+    """Polls the emulator's control plane and reports every endpoint's state changes."""
+
+    def __init__(self, emulator: Emulator, console: Console, interval: float = 0.2) -> None:
+        self._emulator = emulator
+        self._console = console
+        self._interval = interval
+        self._seen: dict[str, tuple[str, int, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="status-watcher", daemon=True)
+        self._api = emulator.api()
+        self._poll_lock = threading.Lock()
+
+    def __enter__(self) -> StatusWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.flush()
+        self._api.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.flush()
+            self._stop.wait(self._interval)
+
+    def flush(self) -> None:
+        """Report what changed since the last poll, now (before a step reports its end)."""
+        with self._poll_lock, suppress(Exception):  # a watcher never breaks the demo
+            self._poll(self._api)
+
+    def _poll(self, api: EndpointsApi) -> None:
+        current: dict[str, tuple[str, int, int]] = {}
+        for endpoint in api.list_endpoints(self._emulator.user):
+            status = endpoint.get("status") or {}
+            current[endpoint["name"]] = (
+                str(status.get("state")),
+                int(status.get("readyReplica") or 0),
+                int(status.get("targetReplica") or 0),
+            )
+        for name, (state, ready, target) in current.items():
+            before = self._seen.get(name)
+            if before == (state, ready, target):
+                continue
+            change = f"{before[0]} → {state}" if before and before[0] != state else state
+            self._console.line(f"  {name}: {change}  ({ready}/{target} replicas ready)")
+        for name in self._seen.keys() - current.keys():
+            self._console.line(f"  {name}: deleted")
+        self._seen = current
+
+
+# --- the stack, either way ---------------------------------------------------------------------
+
+
+class HostStack:
+    """`LocalStack` with the demo's progress lines: a plan like `pulumi preview`'s, and each
+    step's start and duration."""
+
+    def __init__(
+        self,
+        project_dir: Path,
+        work_dir: Path,
+        env: dict[str, str],
+        console: Console,
+        watcher: StatusWatcher,
+    ) -> None:
+        from .demo_stack import LocalStack
+
+        self.console = console
+        self.watcher = watcher
+        self.stack = LocalStack(project_dir, work_dir, env=env, listener=self._step)
+
+    def _step(self, phase: Phase, step: Step) -> None:
+        if phase == "done":
+            self.watcher.flush()
+        if phase == "plan":
+            self.console.line(_describe(step))
+        elif phase == "start":
+            self.console.line(f"{_SYMBOL[step.op]} {step.op[:-1]}ing {step.name} ...")
+        elif step.op != "same":
+            self.console.line(f"{_SYMBOL[step.op]} {step.op}d {step.name} in {step.seconds:.1f} s")
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        self.stack.set_config(key, value, secret=secret)
+        shown = "[secret]" if secret else value
+        self.console.note(f"stack config {key} = {shown}")
+
+    def preview(self) -> list[Step]:
+        steps = self.stack.preview()
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.op] = counts.get(step.op, 0) + 1
+        changes = ", ".join(f"{n} to {op}" for op, n in counts.items() if op != "same")
+        self.console.note(f"Resources: {changes or 'no changes'}")
+        return steps
+
+    def up(self) -> list[Step]:
+        return self.stack.up()
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(self.stack.outputs)
+
+    def destroy(self) -> list[Step]:
+        return self.stack.destroy()
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """What the demo observed at the emulator; the summary line and the tests rely on it."""
+
+    endpoint: str = ""
+    tokens: int = 0
+    replicas_before: str = "?"
+    replicas_after: str = "?"
+    left: int = -1
+
+
+def _scaling(emulator: Emulator, endpoint_id: str) -> tuple[str, str]:
+    namespace, name = endpoint_id.split("/")
+    with emulator.api() as api:
+        live = api.get_endpoint(namespace, name)
+    scaling = live["compute"]["scaling"]
+    return f"{scaling['minReplica']}/{scaling['maxReplica']}", str(live["status"].get("url"))
+
+
+def stream_answer(url: str, token: str, console: Console, max_new_tokens: int) -> int:
+    """The seed blog's streaming loop, with the package's EndpointClient; returns the count."""
+    from .inference import EndpointClient
+
+    # The blog's stop sequence "\nUser:" implies its chat layout; the same layout makes a small
+    # instruct model answer instead of continuing the question.
+    prompt = f"User: {PROMPT}\nAssistant:"
+    console.note(f"prompt: {PROMPT}")
+    console.note(
+        "client.text_generation(prompt, stream=True, details=True, max_new_tokens="
+        f"{max_new_tokens}, top_k=30, top_p=0.9, temperature=0.2, repetition_penalty=1.02, "
+        "stop_sequences=[...], seed=2)"
+    )
+    started = time.monotonic()
+    first: float | None = None
+    count = 0
+    with console.lock:
+        print("         ┌──\n         │ ", end="", flush=True)
+    with EndpointClient(url, token=token) as client:
+        stream = client.text_generation(
+            prompt,
+            stream=True,
+            details=True,
+            max_new_tokens=max_new_tokens,
+            top_k=30,
+            top_p=0.9,
+            temperature=0.2,
+            repetition_penalty=1.02,
+            stop_sequences=STOP_SEQUENCES,
+            seed=2,
+        )
+        for r in stream:
+            if r.token.special:
+                continue
+            if r.token.text in STOP_SEQUENCES:
+                break
+            if first is None:
+                first = time.monotonic() - started
+            count += 1
+            with console.lock:
+                print(r.token.text.replace("\n", "\n         │ "), end="", flush=True)
+    seconds = time.monotonic() - started
+    with console.lock:
+        print(f"\n         └── {count} tokens in {seconds:.1f} s", end="")
+        print(f" (first after {first:.1f} s)" if first is not None else "", flush=True)
+    return count
+
+
+def missing_requirements(backend: str) -> str | None:
+    """Why the emulator cannot start here (the `[emulator]` extra is missing), or None."""
+    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    if backend == "llama" and importlib.util.find_spec("llama_cpp") is None:
+        missing.append("llama_cpp")
+    if missing:
+        return (
+            f"demo: the emulator needs {', '.join(missing)}: "
+            "pip install 'pulumi-hf-endpoints[emulator]'"
+            + (" (or run with --backend synthetic)" if missing == ["llama_cpp"] else "")
+        )
+    return None
+
+
+@contextmanager
+def _work_dir(keep: bool) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="pulumi-hf-demo-"))
+    try:
+        yield path
+    finally:
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from .demo_pulumi import PulumiCli
+    from .demo_stack import StackError
+
+    problem = missing_requirements(args.backend)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    project = find_example(EXAMPLE)
+    console = Console()
+    pulumi_cli = None if args.no_cli else shutil.which("pulumi")
+    print("pulumi-hf-endpoints demo: deploy, call, change and destroy an endpoint, offline")
+    print(f"  program  {project}  (the huggingface_hub guide's gpt2 endpoint)")
+    model = "SmolLM2-135M-Instruct on llama.cpp" if args.backend == "llama" else "synthetic tokens"
+    print(f"  serving  {args.backend}: {model}, for every endpoint the emulator runs")
+    facts = Facts()
+    with _work_dir(args.keep) as work:
+        console.header(1, "Start the emulator (its own state in a temporary directory)")
+        emulator = start_emulator(work, args.backend, args.phase_seconds)
+        kept = False
+        try:
+            console.line(f"emulator ready at {emulator.base_url}  (state: {work})")
+            if pulumi_cli is None:
+                console.line(
+                    "Pulumi CLI not found; running the program through Pulumi's provider host "
+                    f"instead (install the CLI: {INSTALL_HINT})"
+                )
+            poll = min(1.0, max(0.05, args.phase_seconds / 4))
+            env = {"PULUMI_HF_ENDPOINTS_POLL_INTERVAL": f"{poll:g}"}
+            stack: HostStack | PulumiCli
+            with StatusWatcher(emulator, console) as watcher:
+                if pulumi_cli is not None:
+                    console.line(f"using the Pulumi CLI at {pulumi_cli}, local backend in {work}")
+                    stack = PulumiCli(pulumi_cli, project, work, env=env, echo=console.raw)
+                    stack.init()
+                else:
+                    stack = HostStack(project, work, env, console, watcher)
+                stack.set_config("huggingface:apiUrl", emulator.api_url)
+                stack.set_config("huggingface:token", emulator.token, secret=True)
+                kept = _story(args, console, emulator, stack, facts)
+        except StackError as exc:
+            console.line(f"error: {exc}")
+            return 1
+        except KeyboardInterrupt:
+            console.line("interrupted")
+            return 130
+        finally:
+            if not kept:
+                emulator.stop()
+                console.line("emulator stopped")
+        if kept:
+            _print_keep(emulator, work, stack, facts)
+            return 0
+    print(
+        f"\nDemo complete in {console.elapsed():.1f} s: deployed {facts.endpoint}, "
+        f"streamed {facts.tokens} tokens, scaled minReplica/maxReplica {facts.replicas_before} → "
+        f"{facts.replicas_after} in place, destroyed; "
+        f"endpoints left in the emulator: {facts.left}."
+    )
+    return 0 if facts.left == 0 and facts.tokens > 0 else 1
+
+
+def _story(
+    args: argparse.Namespace,
+    console: Console,
+    emulator: Emulator,
+    stack: HostStack | PulumiCli,
+    facts: Facts,
+) -> bool:
+    """Steps 2 to 6; returns True when the emulator and stack are kept running (`--keep`)."""
+    from .demo_pulumi import PulumiCli
+
+    console.header(2, "Plan: pulumi preview")
+    stack.preview()
+
+    console.header(3, "Deploy: pulumi up (returns once the endpoint serves)")
+    stack.up()
+    outputs = stack.outputs()
+    facts.endpoint = str(outputs["endpoint"])
+    for key, value in outputs.items():
+        console.note(f"output {key} = {value}")
+    facts.replicas_before, url = _scaling(emulator, facts.endpoint)
+
+    console.header(4, "Call it: stream an answer token by token (pulumi_hf_endpoints.inference)")
+    facts.tokens = stream_answer(str(outputs["url"]), emulator.token, console, args.max_new_tokens)
+
+    console.header(5, f"Change: scale to {REPLICAS} replicas, plan, then update in place")
+    stack.set_config("minReplica", str(REPLICAS))
+    stack.set_config("maxReplica", str(REPLICAS))
+    stack.preview()
+    stack.up()
+    facts.replicas_after, url_after = _scaling(emulator, facts.endpoint)
+    same = "same URL" if url_after == url else f"URL changed to {url_after}"
+    console.line(f"minReplica/maxReplica {facts.replicas_before} → {facts.replicas_after}, {same}")
+
+    if args.keep:
+        return True
+    console.header(6, "Destroy: pulumi destroy")
+    stack.destroy()
+    if isinstance(stack, PulumiCli):
+        stack.remove()
+    with emulator.api() as api:
+        facts.left = len(api.list_endpoints(emulator.user))
+    console.line(f"endpoints left in the emulator: {facts.left}")
+    return False
+
+
+def _print_keep(emulator: Emulator, work: Path, stack: HostStack | PulumiCli, facts: Facts) -> None:
+    from .demo_pulumi import PulumiCli
+
+    url = _scaling(emulator, facts.endpoint)[1]
+    print(f"\nKept running (--keep): the emulator (pid {emulator.process.pid}) and the stack.")
+    print(f"  emulator   {emulator.base_url}   state and logs: {work}")
+    print(f"  endpoint   {facts.endpoint}   {url}")
+    print("Use them:")
+    print(f"  export HF_TOKEN={emulator.token} HF_ENDPOINTS_API_URL={emulator.api_url}")
+    print(f'  pulumi-hf-endpoints generate {url} "{PROMPT}" --stream --max-new-tokens 64')
+    print(f"  pulumi-hf-endpoints chat {url}")
+    if isinstance(stack, PulumiCli):
+        print(f"  cd {stack.project_dir} && {stack.shell_env}")
+        print(
+            "  pulumi stack output url; pulumi config set maxReplica 4 && pulumi up; pulumi destroy"
+        )
+    else:
+        print(f"  the stack's state (no Pulumi CLI here): {stack.stack.state_path}")
+    print("Stop it all:")
+    print(f"  kill {emulator.process.pid} && rm -rf {work}")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=("llama", "synthetic"),
+        default="llama",
+        help="what serves the endpoint: the real small model, or synthetic tokens "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the emulator and the stack running at the end, and print how to use them",
+    )
+    parser.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=1.5,
+        help="how long each emulated lifecycle phase lasts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=200,
+        help="length limit of the streamed answer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-cli",
+        action="store_true",
+        help="use Pulumi's provider host even when the pulumi CLI is installed",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_demo(args)

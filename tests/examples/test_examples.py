@@ -1,0 +1,275 @@
+"""Every example project: its program deployed through Pulumi's provider host against the
+emulator, its outputs, its own script, and nothing left behind after destroy."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pulumi.runtime import mocks
+
+from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from tests.examples.conftest import EXAMPLES, ExampleStack, live_names, project_name
+from tests.harness import ProviderHost
+
+PROJECTS = sorted(p.parent for p in EXAMPLES.glob("**/Pulumi.yaml"))
+
+
+def get_live(emulator: EmulatorHandle, endpoint_id: str) -> dict[str, Any]:
+    namespace, name = endpoint_id.split("/")
+    with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
+        return api.get_endpoint(namespace, name)
+
+
+def healthy(url: str, emulator: EmulatorHandle) -> bool:
+    response = httpx.get(f"{url.rstrip('/')}/health", headers=emulator.headers, timeout=10)
+    return response.status_code == 200
+
+
+def run_script(path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=path.parent,
+    )
+
+
+# ------------------------------------------------------------------------------ every project
+
+
+def test_every_example_is_a_python_pulumi_project_with_both_sets_of_commands() -> None:
+    assert {p.name for p in PROJECTS} >= {
+        "quickstart",
+        "tgi-custom-image",
+        "llm-streaming",
+        "batch-job",
+        "multi-environment",
+        "consumer",
+    }
+    for project in PROJECTS:
+        manifest = (project / "Pulumi.yaml").read_text()
+        assert re.search(r"^runtime:\s*\n\s+name: python", manifest, re.M), project
+        assert project_name(project)
+        requirements = (project / "requirements.txt").read_text().split()
+        assert any(r.startswith("pulumi-hf-endpoints") for r in requirements), project
+        assert (project / "__main__.py").is_file()
+    for project in (p for p in PROJECTS if p.name != "consumer"):
+        readme = (project / "README.md").read_text()
+        assert "pulumi config set --secret huggingface:token" in readme, project
+        assert "pulumi config set huggingface:apiUrl" in readme, project  # the emulator
+        assert "pulumi-hf-endpoints emulator" in readme, project
+
+
+# ------------------------------------------------------------------------------ quickstart
+
+
+def test_quickstart_deploys_serves_scales_in_place_and_destroys(
+    host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    stack = ExampleStack(host, EXAMPLES / "quickstart")
+    (step,) = stack.up()
+    assert step.op == "create"
+    assert set(stack.outputs) == {"url", "endpoint", "status"}
+    assert stack.outputs["status"] == "running"
+    assert stack.outputs["endpoint"] == step.id
+    assert healthy(stack.outputs["url"], emulator)
+    live = get_live(emulator, step.id or "")
+    assert live["model"]["repository"] == "gpt2"
+    assert live["compute"]["instanceType"] == "intel-icl"
+
+    stack.config.update(minReplica=2, maxReplica=2)
+    (planned,) = stack.preview()
+    assert planned.op == "update"
+    (step,) = stack.up()
+    assert step.op == "update"
+    scaling = get_live(emulator, step.id or "")["compute"]["scaling"]
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 2)
+    assert [s.op for s in stack.preview()] == ["same"]
+
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+# ------------------------------------------------------------------------------ tgi-custom-image
+
+
+def test_tgi_custom_image_runs_the_guides_image_and_env(
+    host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    stack = ExampleStack(host, EXAMPLES / "tgi-custom-image")
+    (step,) = stack.up()
+    assert step.op == "create"
+    assert healthy(stack.outputs["url"], emulator)
+    live = get_live(emulator, stack.outputs["endpoint"])
+    assert live["model"]["image"]["custom"]["url"] == (
+        "ghcr.io/huggingface/text-generation-inference:1.1.0"
+    )
+    assert live["model"]["env"] == {
+        "MAX_BATCH_PREFILL_TOKENS": "2048",
+        "MAX_INPUT_LENGTH": "1024",
+        "MAX_TOTAL_TOKENS": "1512",
+        "MODEL_ID": "/repository",
+    }
+    assert live["compute"]["instanceType"] == "nvidia-a10g"
+    assert [s.op for s in stack.preview()] == ["same"]
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+# ------------------------------------------------------------------------------ llm-streaming
+
+
+def test_llm_streaming_deploys_falcon_on_an_a100_and_streams_the_blogs_loop(
+    host: ProviderHost, emulator: EmulatorHandle, script_env: dict[str, str]
+) -> None:
+    stack = ExampleStack(host, EXAMPLES / "llm-streaming")
+    (step,) = stack.up()
+    assert step.op == "create"
+    live = get_live(emulator, stack.outputs["endpoint"])
+    assert live["model"]["repository"] == "tiiuae/falcon-40b-instruct"
+    assert (live["compute"]["instanceType"], live["compute"]["instanceSize"]) == (
+        "nvidia-a100",
+        "x1",
+    )
+    tgi = live["model"]["image"]["tgi"]
+    assert (tgi["maxInputLength"], tgi["maxTotalTokens"], tgi["quantize"]) == (
+        1000,
+        1512,
+        "bitsandbytes",
+    )
+
+    result = run_script(
+        EXAMPLES / "llm-streaming" / "stream.py",
+        stack.outputs["url"],
+        "--max-new-tokens",
+        "16",
+        env=script_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.split()) == 16  # the synthetic source: one word per token
+
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+# ------------------------------------------------------------------------------ batch-job
+
+
+def test_batch_job_stays_paused_and_the_script_resumes_runs_and_pauses_it(
+    host: ProviderHost, emulator: EmulatorHandle, script_env: dict[str, str]
+) -> None:
+    stack = ExampleStack(host, EXAMPLES / "batch-job", {"paused": True})
+    (step,) = stack.up()
+    assert step.op == "create"
+    endpoint = stack.outputs["endpoint"]
+    assert endpoint == f"{emulator.user}/batch-endpoint"
+    assert stack.outputs["status"] == "paused"
+    assert get_live(emulator, endpoint)["status"]["state"] == "paused"
+
+    result = run_script(
+        EXAMPLES / "batch-job" / "run_batch.py",
+        endpoint,
+        "--concurrency",
+        "3",
+        "--max-new-tokens",
+        "8",
+        env=script_env,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    prompts = (EXAMPLES / "batch-job" / "prompts.txt").read_text().splitlines()
+    assert [a["prompt"] for a in answers] == [p for p in prompts if p.strip()]
+    assert all(len(a["generated_text"].split()) == 8 for a in answers)
+    assert get_live(emulator, endpoint)["status"]["state"] == "paused"
+    assert [s.op for s in stack.preview()] == ["same"]  # the job left the desired state
+
+    stack.config["paused"] = False
+    (step,) = stack.up()
+    assert step.op == "update"
+    assert stack.outputs["status"] == "running"
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+# ------------------------------------------------------------------------------ multi-environment
+
+
+def test_multi_environment_table_config_changes_and_stack_reference(
+    host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    stack = ExampleStack(host, EXAMPLES / "multi-environment")
+    steps = stack.up()
+    assert sorted((s.op, s.urn.rsplit("::", 1)[1]) for s in steps) == [
+        ("create", "chat-dev"),
+        ("create", "chat-prod"),
+    ]
+    assert set(stack.outputs["urls"]) == {"dev", "prod"}
+    assert stack.outputs["prodUrl"] == stack.outputs["urls"]["prod"]
+    assert stack.outputs["devUrl"].startswith("http")
+    dev = get_live(emulator, stack.outputs["endpoints"]["dev"])["compute"]
+    prod = get_live(emulator, stack.outputs["endpoints"]["prod"])["compute"]
+    assert (dev["accelerator"], dev["scaling"]["minReplica"]) == ("cpu", 0)
+    assert dev["scaling"]["scaleToZeroTimeout"] == 15
+    assert (prod["accelerator"], prod["scaling"]["minReplica"]) == ("gpu", 1)
+
+    def plan() -> dict[str, str]:
+        return {s.urn.rsplit("::", 1)[1]: s.op for s in stack.preview()}
+
+    # `pulumi config set --path ...` stores strings: the program converts them.
+    stack.config["environments"] = {"prod": {"maxReplica": "8"}}
+    assert plan() == {"chat-dev": "same", "chat-prod": "update"}
+    stack.config["environments"] = {"dev": {"region": "eu-west-1"}}
+    assert plan() == {"chat-dev": "replace", "chat-prod": "same"}
+    stack.config["environments"] = {
+        "staging": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
+        "dev": {"enabled": "false"},
+    }
+    assert plan() == {"chat-dev": "delete", "chat-prod": "same", "chat-staging": "create"}
+
+    stack.config["environments"] = {"prod": {"maxReplica": "8"}}
+    stack.up()
+    prod = get_live(emulator, stack.outputs["endpoints"]["prod"])["compute"]
+    assert prod["scaling"]["maxReplica"] == 8
+
+    # The consumer stack reads the URLs through a StackReference.
+    producer = f"organization/multi-environment/{stack.project}"
+
+    def stack_reference(args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]] | None:
+        if args.typ != "pulumi:pulumi:StackReference":
+            return None
+        assert args.inputs["name"] == producer
+        return producer, {"name": producer, "outputs": stack.outputs}
+
+    consumer = ExampleStack(
+        host,
+        EXAMPLES / "multi-environment" / "consumer",
+        {"endpointsStack": producer, "environment": "dev"},
+        lookup=stack_reference,
+    )
+    consumer.up()
+    assert consumer.outputs["chatUrl"] == stack.outputs["urls"]["dev"]
+    assert consumer.outputs["appEnvironment"] == {
+        "CHAT_ENDPOINT_URL": stack.outputs["urls"]["dev"],
+        "CHAT_ENDPOINT_ENVIRONMENT": "dev",
+    }
+
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+def test_multi_environment_rejects_an_unknown_property(host: ProviderHost) -> None:
+    stack = ExampleStack(
+        host, EXAMPLES / "multi-environment", {"environments": {"dev": {"replicas": 3}}}
+    )
+    with pytest.raises(Exception, match=r"environments\.dev\.replicas is not a property"):
+        stack.preview()
