@@ -8,6 +8,7 @@ call time, and the HTTP client is created lazily in the provider process.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets as _random
 import threading
@@ -28,7 +29,6 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from . import spec
 from .errors import (
     ConflictError,
     EndpointFailedError,
@@ -36,8 +36,10 @@ from .errors import (
     NotFoundError,
     WaitTimeoutError,
 )
+from .properties import NAME_MAX_LENGTH, REPLACE_ON_CHANGES
 
-if TYPE_CHECKING:  # httpx and the client load on first use: check and diff never need them
+if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
+    from . import spec
     from .api import ApiConfig, EndpointsApi
 
 log = logging.getLogger("pulumi_hf_endpoints.provider")
@@ -50,6 +52,7 @@ _INTERNAL_PREFIX = "__"
 CONFIG_TOKEN = "huggingface:token"
 CONFIG_API_URL = "huggingface:apiUrl"
 CONFIG_NAMESPACE = "huggingface:namespace"
+CONFIG_HOST_WORKERS = "huggingface:hostWorkers"
 
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
@@ -83,13 +86,15 @@ def auto_name(logical_name: str) -> str:
     """A service-valid name from a Pulumi logical name plus a random suffix."""
     base = re.sub(r"[^a-z0-9-]+", "-", logical_name.lower()).strip("-")
     base = re.sub(r"-{2,}", "-", base)
-    base = base[: spec.NAME_MAX_LENGTH - _AUTONAME_SUFFIX - 1].rstrip("-") or "endpoint"
+    base = base[: NAME_MAX_LENGTH - _AUTONAME_SUFFIX - 1].rstrip("-") or "endpoint"
     suffix = "".join(_random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(7))
     return f"{base}-{suffix}"
 
 
 def _spec_of_state(props: Mapping[str, Any]) -> spec.EndpointSpec:
     """The spec recorded in state or inputs, without internal keys and unknown values."""
+    from . import spec
+
     known = {
         k: v
         for k, v in _public(props).items()
@@ -133,6 +138,22 @@ class InferenceEndpointProvider(ResourceProvider):
         with self._lock:
             self._config = values
             self._api = None
+        self._widen_host(req.config.get(CONFIG_HOST_WORKERS))
+
+    @staticmethod
+    def _widen_host(setting: Any) -> None:
+        """Let up to `huggingface:hostWorkers` operations (default 32) wait at once; 4 or less
+        keeps Pulumi's own limit. See hostpool.py."""
+        from .hostpool import DEFAULT_HOST_WORKERS, HOST_WORKERS_ENV, widen_current_pool
+
+        raw = setting if setting not in (None, "") else os.environ.get(HOST_WORKERS_ENV)
+        try:
+            workers = int(raw) if raw not in (None, "") else DEFAULT_HOST_WORKERS
+        except (TypeError, ValueError):
+            log.warning("ignoring %s=%r: not a whole number", CONFIG_HOST_WORKERS, raw)
+            workers = DEFAULT_HOST_WORKERS
+        if workers > 4:
+            widen_current_pool(workers)
 
     def _api_config(self) -> ApiConfig:
         from .api import ApiConfig
@@ -155,6 +176,8 @@ class InferenceEndpointProvider(ResourceProvider):
     # --- check / diff: local only ---------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        from . import spec
+
         props = _public(news)
         normalized, failures = spec.validate_inputs(props, is_unknown=_contains_unknown)
         result_failures = [CheckFailure(f.property, f.reason) for f in failures]
@@ -175,13 +198,15 @@ class InferenceEndpointProvider(ResourceProvider):
         return CheckResult(inputs, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        from . import spec
+
         old = _spec_of_state(olds)
         public = _public(news)
         unknown = [k for k, v in public.items() if _contains_unknown(v)]
         known = {k: v for k, v in public.items() if k not in unknown}
         new = _spec_of_state(known)
         changed = spec.changed_properties(old, new, unknown)
-        replaces = [p for p in changed if p in spec.REPLACE_ON_CHANGES]
+        replaces = [p for p in changed if p in REPLACE_ON_CHANGES]
         auto_named = "name" in (news.get(DEFAULTS_KEY) or [])
         return DiffResult(
             changes=bool(changed),
@@ -195,6 +220,8 @@ class InferenceEndpointProvider(ResourceProvider):
     # --- create ---------------------------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        from . import spec
+
         desired = self._desired(props)
         api, config = self._client()
         namespace = desired.namespace or config.namespace or api.default_namespace()
@@ -233,6 +260,8 @@ class InferenceEndpointProvider(ResourceProvider):
     def _adopt(
         self, api: EndpointsApi, namespace: str, name: str, desired: spec.EndpointSpec
     ) -> dict[str, Any]:
+        from . import spec
+
         raw = api.get_endpoint(namespace, name)
         live = spec.spec_from_api(spec.EndpointInfo.from_api(raw), namespace, prior=desired)
         payload = spec.update_payload(live, desired)
@@ -268,6 +297,8 @@ class InferenceEndpointProvider(ResourceProvider):
     # --- update ---------------------------------------------------------------------------
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        from . import spec
+
         namespace, name = _split_id(id_)
         old = _spec_of_state(olds)
         desired = self._desired(news)
@@ -290,6 +321,8 @@ class InferenceEndpointProvider(ResourceProvider):
     # --- read / delete --------------------------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        from . import spec
+
         namespace, name = _split_id(id_)
         api, _ = self._client()
         try:
@@ -325,6 +358,8 @@ class InferenceEndpointProvider(ResourceProvider):
     # --- shared ---------------------------------------------------------------------------
 
     def _desired(self, props: Mapping[str, Any]) -> spec.EndpointSpec:
+        from . import spec
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
@@ -342,6 +377,7 @@ class InferenceEndpointProvider(ResourceProvider):
         raw: Mapping[str, Any],
     ) -> spec.EndpointInfo:
         """Bring the endpoint to the desired lifecycle and, with `wait`, wait for it."""
+        from . import spec
         from .waiting import Target, Waiter, poll_interval
 
         info = spec.EndpointInfo.from_api(raw)
@@ -352,7 +388,7 @@ class InferenceEndpointProvider(ResourceProvider):
         target: Target = "paused" if desired.paused else "running"
         waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
         timeout = desired.wait_timeout or spec.DEFAULT_WAIT_TIMEOUT
-        result = waiter.wait(target, timeout)
+        result = waiter.wait(target, timeout, initial=info)
         assert result is not None
         return result
 
@@ -366,6 +402,8 @@ class InferenceEndpointProvider(ResourceProvider):
     ) -> dict[str, Any]:
         """Outputs: the inputs as applied, the computed status, and which inputs were
         defaulted (kept so that refresh, which rewrites inputs, keeps an auto-name)."""
+        from . import spec
+
         properties = desired.model_copy(update={"namespace": namespace, "name": name})
         outputs = {**properties.to_properties(), **spec.status_outputs(info)}
         if defaults:

@@ -13,10 +13,9 @@ from typing import Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
-from pydantic.alias_generators import to_camel
 
+from .properties import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES, to_camel
 from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
-from .spec import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES
 
 __all__ = [
     "CustomImageArgs",

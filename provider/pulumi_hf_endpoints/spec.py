@@ -15,12 +15,26 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic.alias_generators import to_camel
+
+from .properties import (
+    LEGACY_TYPES,
+    NAME_MAX_LENGTH,
+    REPLACE_ON_CHANGES,
+    to_camel,
+)
+from .properties import (
+    LIFECYCLE_INPUTS as LIFECYCLE_INPUTS,  # re-exported: spec is where callers look
+)
+from .properties import (
+    OUTPUT_ONLY as OUTPUT_ONLY,  # re-exported: spec is where callers look
+)
+from .properties import (
+    SECRET_PROPERTIES as SECRET_PROPERTIES,  # re-exported: spec is where callers look
+)
 
 # --- vocabularies -------------------------------------------------------------------------
 
 ENDPOINT_TYPES = ("public", "authenticated", "private")
-LEGACY_TYPES = {"protected": "authenticated"}
 ACCELERATORS = ("cpu", "gpu", "neuron")
 VENDORS = ("aws", "azure", "gcp")
 FRAMEWORKS = ("pytorch", "custom", "llamacpp", "tensorflow")
@@ -47,7 +61,6 @@ STATES = (
     "scaledToZero",
 )
 
-NAME_MAX_LENGTH = 32
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 INSTANCE_SIZE_PATTERN = re.compile(r"^x[0-9]+$")
 SCALE_TO_ZERO_RANGE = (15, 2880)
@@ -61,24 +74,6 @@ ScalingMetric = Literal["pendingRequests", "hardwareUsage"]
 ImageEngine = Literal[
     "custom", "tgi", "tgiNeuron", "tei", "llamacpp", "vLLM", "vLLMNeuron", "sGLang", "hfServe"
 ]
-
-# Properties that exist only in outputs: the service computes them.
-OUTPUT_ONLY = (
-    "url",
-    "status",
-    "statusMessage",
-    "readyReplica",
-    "targetReplica",
-    "createdAt",
-    "updatedAt",
-    "healthRoute",
-)
-# Inputs that steer the provider and never reach the service.
-LIFECYCLE_INPUTS = ("paused", "wait", "waitTimeout", "adoptExisting")
-# Properties whose change replaces the endpoint: the service cannot change them in place.
-REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type")
-# Properties kept secret in state and never echoed in messages.
-SECRET_PROPERTIES = ("secrets",)
 
 
 class _Model(BaseModel):
@@ -767,9 +762,12 @@ def _differs(old: EndpointSpec, new: EndpointSpec, prop: str) -> bool:
 
 
 class _Response(BaseModel):
-    """Lenient model of the service's JSON: unknown keys are ignored, most keys optional."""
+    """Lenient model of the service's JSON: unknown keys are ignored, most keys optional.
+    Built on first use: check and diff (every preview) never read a response."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
 
 class UserRef(_Response):

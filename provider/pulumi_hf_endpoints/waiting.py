@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -62,15 +62,25 @@ class Waiter:
     sleep: Callable[[float], None] = time.sleep
     on_state: Callable[[str], None] | None = None
 
-    def wait(self, target: Target, timeout: float) -> spec.EndpointInfo | None:
+    def wait(
+        self, target: Target, timeout: float, *, initial: spec.EndpointInfo | None = None
+    ) -> spec.EndpointInfo | None:
         """Return the endpoint once it is in `target` (None for "gone"); raise
-        EndpointFailedError with the service's message, or WaitTimeoutError."""
+        EndpointFailedError with the service's message, or WaitTimeoutError.
+
+        `initial` is the service's answer to the request that started the change: it is judged
+        first, and the first poll comes one interval later instead of right away.
+        """
         deadline = self.clock() + timeout
         last_state = "unknown"
         failed_polls = 0
+        pending = initial
         while True:
             try:
-                raw = self.api.get_endpoint(self.namespace, self.name)
+                if pending is not None:
+                    raw: Any = None
+                else:
+                    raw = self.api.get_endpoint(self.namespace, self.name)
             except NotFoundError:
                 if target == "gone":
                     return None
@@ -85,7 +95,8 @@ class Waiter:
                 self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
                 continue
             failed_polls = 0
-            info = spec.EndpointInfo.from_api(raw)
+            info = pending if pending is not None else spec.EndpointInfo.from_api(raw)
+            pending = None
             state = info.status.state
             if state != last_state and self.on_state is not None:
                 self.on_state(state)
