@@ -30,10 +30,13 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from .errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
     ConflictError,
     EndpointFailedError,
     EndpointsApiError,
     NotFoundError,
+    ServerError,
     WaitTimeoutError,
 )
 from .properties import NAME_MAX_LENGTH, REPLACE_ON_CHANGES
@@ -57,6 +60,7 @@ CONFIG_HOST_WORKERS = "huggingface:hostWorkers"
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
 _ROLLBACK_ATTEMPTS = 3
+_CLOCK_SKEW = 300.0  # seconds of clock difference tolerated when telling our endpoint apart
 
 
 class EndpointError(RuntimeError):
@@ -230,6 +234,7 @@ class InferenceEndpointProvider(ResourceProvider):
             raise EndpointError("name is required")
         payload = spec.create_payload(desired, name)
         adopted = False
+        started = time.time()
         try:
             raw = api.create_endpoint(namespace, payload)
         except ConflictError:
@@ -242,6 +247,12 @@ class InferenceEndpointProvider(ResourceProvider):
                 ) from None
             raw = self._adopt(api, namespace, name, desired)
             adopted = True
+        except (ApiTimeoutError, ApiConnectionError, ServerError) as exc:
+            # No usable answer, even after the client's retries: it may exist all the same.
+            cleanup = self._remove_if_created(api, namespace, name, started)
+            raise EndpointError(
+                f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
+            ) from None
         except EndpointsApiError as exc:
             raise EndpointError(f"creating endpoint {namespace}/{name} failed: {exc}") from None
         try:
@@ -268,6 +279,29 @@ class InferenceEndpointProvider(ResourceProvider):
         if payload:
             raw = api.update_endpoint(namespace, name, payload)
         return raw
+
+    def _remove_if_created(
+        self, api: EndpointsApi, namespace: str, name: str, started: float
+    ) -> str:
+        """After a create with no answer: delete the endpoint if this create made it."""
+        from . import spec
+
+        try:
+            raw = api.get_endpoint(namespace, name)
+        except NotFoundError:
+            return "no endpoint was created"
+        except EndpointsApiError as exc:
+            return (
+                f"whether it was created could not be checked ({exc}): look for {namespace}/"
+                f"{name} in the Hugging Face console and delete it if it is there"
+            )
+        try:
+            created_at = spec.parse_timestamp(spec.EndpointInfo.from_api(raw).status.created_at)
+        except (ValueError, spec.MalformedEndpointError):
+            created_at = None
+        if created_at is not None and created_at < started - _CLOCK_SKEW:
+            return f"an endpoint {namespace}/{name} older than this create exists; left alone"
+        return self._delete_quietly(api, namespace, name)
 
     def _delete_quietly(self, api: EndpointsApi, namespace: str, name: str) -> str:
         """Roll back a failed create, so no endpoint is left billing outside the stack.
@@ -314,7 +348,12 @@ class InferenceEndpointProvider(ResourceProvider):
             elif not desired.paused and live.paused:
                 raw = api.resume_endpoint(namespace, name)
             info = self._settle(api, config, namespace, name, desired, raw)
-        except (EndpointsApiError, EndpointFailedError, WaitTimeoutError) as exc:
+        except (
+            EndpointsApiError,
+            EndpointFailedError,
+            WaitTimeoutError,
+            spec.MalformedEndpointError,
+        ) as exc:
             raise EndpointError(f"updating endpoint {namespace}/{name} failed: {exc}") from None
         return UpdateResult(self._outputs(desired, namespace, name, info, news.get(DEFAULTS_KEY)))
 
@@ -329,7 +368,10 @@ class InferenceEndpointProvider(ResourceProvider):
             raw = api.get_endpoint(namespace, name)
         except NotFoundError:
             return ReadResult(id_="", outs={})
-        info = spec.EndpointInfo.from_api(raw)
+        try:
+            info = spec.EndpointInfo.from_api(raw)
+        except spec.MalformedEndpointError as exc:
+            raise EndpointError(f"reading endpoint {namespace}/{name} failed: {exc}") from None
         prior = _spec_of_state(props) if _public(props) else None
         live = spec.spec_from_api(info, namespace, prior=prior)
         inputs = live.to_properties()

@@ -8,10 +8,12 @@ between two specs, and the spec and outputs described by an API response.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -109,6 +111,22 @@ class CustomImage(_Model):
     data_parallel_size: int | None = Field(default=None, ge=1)
     options: dict[str, Any] | None = None
 
+    @field_validator("options")
+    @classmethod
+    def _finite_numbers(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        def finite(item: Any) -> bool:
+            if isinstance(item, float):
+                return math.isfinite(item)
+            if isinstance(item, dict):
+                return all(finite(v) for v in item.values())
+            if isinstance(item, list):
+                return all(finite(v) for v in item)
+            return True
+
+        if value is not None and not finite(value):
+            raise ValueError("numbers must be finite (JSON has no NaN or Infinity)")
+        return value
+
     @field_validator("health_route")
     @classmethod
     def _route_starts_with_slash(cls, value: str | None) -> str | None:
@@ -171,6 +189,16 @@ class EndpointSpec(_Model):
                 stacklevel=2,
             )
             return LEGACY_TYPES[value]
+        return value
+
+    @field_validator("env", "secrets")
+    @classmethod
+    def _variable_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key in value or {}:
+            if not key or "=" in key or key != key.strip():
+                raise ValueError(
+                    "variable names must be non-empty, without '=' or surrounding spaces"
+                )
         return value
 
     @field_validator("instance_size")
@@ -244,7 +272,7 @@ class SpecError(ValueError):
 def check_name(value: str) -> None:
     """Raise ValueError unless `value` follows the service's endpoint-name rules."""
     if len(value) > NAME_MAX_LENGTH:
-        raise ValueError(f"must be at most {NAME_MAX_LENGTH} characters (got {len(value)})")
+        raise ValueError(f"must be at most {NAME_MAX_LENGTH} characters long")
     if not NAME_PATTERN.match(value):
         raise ValueError(
             "may contain only lowercase letters a-z, digits 0-9 and '-', "
@@ -966,6 +994,17 @@ def _live_list(live: list[str] | None, prior: list[str] | None) -> list[str] | N
     if live:
         return list(live)
     return [] if prior is not None else None
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """Seconds since the epoch of a service timestamp (`...Z`, up to nanoseconds), or None."""
+    if not value:
+        return None
+    text = value.strip().removesuffix("Z")
+    head, dot, fraction = text.partition(".")
+    text = f"{head}.{fraction[:6]}" if dot else head
+    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def status_outputs(info: EndpointInfo) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def test_min_replica_defaults_to_zero_with_scale_to_zero() -> None:
         ("name", "My_Endpoint", "lowercase letters a-z, digits 0-9 and '-'"),
         ("name", "-leading", "must not start or end with '-'"),
         ("name", "trailing-", "must not start or end with '-'"),
-        ("name", "a" * 33, "at most 32 characters"),
+        ("name", "a" * 33, "at most 32 characters long (got"),
         ("type", "secret", "'public', 'authenticated' or 'private'"),
         ("accelerator", "tpu", "'cpu', 'gpu' or 'neuron'"),
         ("vendor", "ibm", "'aws', 'azure' or 'gcp'"),
@@ -88,6 +88,9 @@ def test_min_replica_defaults_to_zero_with_scale_to_zero() -> None:
         ("env", ["A=1"], "valid dictionary"),
         ("containerArgs", [1], "valid string"),
         ("paused", "maybe", "valid boolean"),
+        ("env", {"": "x"}, "variable names must be non-empty"),
+        ("secrets", {"A=B": "x"}, "without '='"),
+        ("customImage", {"url": "x", "options": {"a": float("nan")}}, "must be finite"),
     ],
 )
 def test_each_field_rule_names_the_property_and_what_is_allowed(

@@ -1,16 +1,12 @@
 """Run Pulumi's dynamic-provider host (`python -m pulumi.dynamic`) and call it like the engine.
 
 The engine starts one host process per stack, reads the port it prints, calls `Configure` once and
-then sends Check/Diff/Create/Read/Update/Delete requests. `ProviderHost` does the same, serialising
-property bags with the SDK's own `rpc.serialize_properties` and reading answers back with
-`rpc.deserialize_properties(..., keep_unknowns=True)`, so providers see exactly the wire shapes
-they get under `pulumi up`: floats for numbers, no `None` keys, `Unknown` for preview unknowns.
+then sends Check/Diff/Create/Read/Update/Delete requests. `ProviderHost` does the same, with the
+property bags of `wire`, so providers see exactly what they get under `pulumi up`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import json
 import os
@@ -27,27 +23,26 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import grpc
-from google.protobuf import empty_pb2, json_format, message, struct_pb2
-from pulumi.output import Unknown
+from google.protobuf import empty_pb2, json_format, message
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-UNKNOWN = rpc.UNKNOWN
-"""The wire value of an unknown (preview-time) property; usable anywhere in a property bag."""
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-"""Put on the host's PYTHONPATH so providers pickled by reference from `tests.*` import there."""
+from .wire import from_struct, run_coroutine, to_struct
 
 _REDACTED = "[secret]"
 
 
 class ProviderError(Exception):
-    """A failed RPC. `message` is the exception text that ends the host's traceback."""
+    """A failed RPC. `message` is the exception text that ends the host's traceback; `urn` is the
+    resource's ("" for Configure and other calls about no resource)."""
 
-    def __init__(self, method: str, code: grpc.StatusCode | None, details: str) -> None:
+    def __init__(
+        self, method: str, code: grpc.StatusCode | None, details: str, urn: str = ""
+    ) -> None:
         self.method = method
         self.code = code
         self.details = details
+        self.urn = urn
         self.message = exception_text(details)
         super().__init__(self.message)
 
@@ -103,59 +98,8 @@ def exception_text(details: str) -> str:
     return "\n".join(tail) if tail else details.strip()
 
 
-def to_wire(value: Any) -> Any:
-    """What the engine sends for `value`: `Unknown` -> `UNKNOWN`, secret wrappers removed.
-
-    The host answers `acceptSecrets: False`, so the engine strips secrets before sending.
-    """
-    if isinstance(value, Unknown):
-        return UNKNOWN
-    if rpc.is_rpc_secret(value):
-        return to_wire(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, Mapping):
-        return {k: to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_wire(v) for v in value]
-    return value
-
-
-def _run_coroutine(make_coro: Any) -> Any:
-    """Run a coroutine on a fresh event loop, in a helper thread if this thread runs a loop."""
-
-    def run() -> Any:
-        loop = asyncio.new_event_loop()
-        try:
-            return loop.run_until_complete(make_coro())
-        finally:
-            loop.close()
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return run()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
-
-
-def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Serialise a property bag the way the SDK and the engine do."""
-    wire = to_wire(props)
-    struct: struct_pb2.Struct = _run_coroutine(lambda: rpc.serialize_properties(wire, {}))
-    return struct
-
-
-def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
-    """Deserialise a property bag as the host does for Check/Diff (unknowns kept)."""
-    props: dict[str, Any] = rpc.deserialize_properties(struct, keep_unknowns=True)
-    return props
-
-
-def round_trip(props: Mapping[str, Any]) -> dict[str, Any]:
-    """`props` as a provider receives it: numbers as floats, `None` keys dropped."""
-    return from_struct(to_struct(props))
-
-
-def _urn_name_type(urn: str) -> tuple[str, str]:
+def urn_name_type(urn: str) -> tuple[str, str]:
+    """The resource's name and type in an engine URN ("", "" if `urn` is not one)."""
     parts = urn.split("::")
     if len(parts) < 4:
         return "", ""
@@ -198,8 +142,11 @@ class ProviderHost:
     """A running `python -m pulumi.dynamic` plus a gRPC client that speaks to it like the engine.
 
     Use as a context manager. `env` is added to the current environment (the engine passes its own
-    environment on) unless `inherit_env=False`; the repository root is prepended to PYTHONPATH.
-    Every RPC has a deadline of `rpc_timeout` seconds (per-call `timeout=` overrides it).
+    environment on) unless `inherit_env=False`; `pythonpath` is prepended to PYTHONPATH. The host
+    runs in `cwd` (default: this process's). Every RPC has a deadline of `rpc_timeout` seconds
+    (None: none; a per-call `timeout=` overrides it). The host writes `host.stdout` and
+    `host.stderr` (appended to) in `log_dir`; without one, in a temporary directory removed on
+    `close()` after its contents are kept for `stdout_text()`/`stderr_text()`.
     """
 
     def __init__(
@@ -211,7 +158,7 @@ class ProviderHost:
         pythonpath: Iterable[str | os.PathLike[str]] = (),
         inherit_env: bool = True,
         python: str = sys.executable,
-        rpc_timeout: float = 60.0,
+        rpc_timeout: float | None = 60.0,
         start_timeout: float = 30.0,
         log_dir: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -222,7 +169,7 @@ class ProviderHost:
         self.process: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self._python = python
-        self._cwd = os.fspath(cwd) if cwd is not None else os.fspath(REPO_ROOT)
+        self._cwd = os.fspath(cwd) if cwd is not None else None
         self._env = self._build_env(env, pythonpath, inherit_env)
         self._log_dir = Path(log_dir) if log_dir is not None else None
         self._own_log_dir = log_dir is None
@@ -243,10 +190,11 @@ class ProviderHost:
         merged = dict(os.environ) if inherit_env else {}
         merged.update(env or {})
         merged["PULUMI_PROJECT"] = self.project
-        paths = [*(os.fspath(p) for p in pythonpath), os.fspath(REPO_ROOT)]
+        paths = [os.fspath(p) for p in pythonpath]
         if merged.get("PYTHONPATH"):
             paths.append(merged["PYTHONPATH"])
-        merged["PYTHONPATH"] = os.pathsep.join(paths)
+        if paths:
+            merged["PYTHONPATH"] = os.pathsep.join(paths)
         return merged
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -267,7 +215,7 @@ class ProviderHost:
         self._log_dir.mkdir(parents=True, exist_ok=True)
         self._stdout_path = self._log_dir / "host.stdout"
         self._stderr_path = self._log_dir / "host.stderr"
-        with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
+        with open(self._stdout_path, "wb") as out, open(self._stderr_path, "ab") as err:
             self.process = subprocess.Popen(
                 [self._python, "-u", "-m", "pulumi.dynamic"],
                 stdin=subprocess.DEVNULL,
@@ -370,6 +318,7 @@ class ProviderHost:
         if self._stub is None:
             raise RuntimeError("host is not running")
         recorded = record if record is not None else _message_dict(request)
+        urn: str = getattr(request, "urn", "")
         try:
             response = getattr(self._stub, method)(
                 request, timeout=self.rpc_timeout if timeout is None else timeout
@@ -378,7 +327,7 @@ class ProviderHost:
             code = exc.code() if isinstance(exc, grpc.Call) else None
             details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
             self._record(TranscriptEntry(method, recorded, details))
-            raise ProviderError(method, code, details) from None
+            raise ProviderError(method, code, details, urn) from None
         self._record(TranscriptEntry(method, recorded, _message_dict(response)))
         return response
 
@@ -409,7 +358,7 @@ class ProviderHost:
         args = {k: rpc.wrap_rpc_secret(v) if k in secret else v for k, v in config.items()}
         plain = {k: rpc.unwrap_rpc_secret(v) for k, v in args.items()}
         variables = {k: v if isinstance(v, str) else json.dumps(v) for k, v in plain.items()}
-        struct = _run_coroutine(lambda: rpc.serialize_properties(args, {}))
+        struct = run_coroutine(lambda: rpc.serialize_properties(args, {}))
         request = provider_pb2.ConfigureRequest(
             variables=variables,
             args=struct,
@@ -437,7 +386,7 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> CheckResult:
         """Check(olds = previous inputs, news = program inputs)."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.CheckRequest(
             urn=urn,
             olds=to_struct(olds),
@@ -462,7 +411,7 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> DiffResult:
         """Diff(olds = previous outputs, news = checked inputs)."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.DiffRequest(
             id=id,
             urn=urn,
@@ -484,7 +433,7 @@ class ProviderHost:
         self, urn: str, props: Mapping[str, Any], *, timeout: float | None = None
     ) -> CreateResult:
         """Create(checked inputs) -> (id, outputs)."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.CreateRequest(
             urn=urn, properties=to_struct(props), name=name, type=type_
         )
@@ -501,7 +450,7 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> ReadResult:
         """Read(props = previous outputs, inputs). Refresh sends both; `get` sends inputs only."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.ReadRequest(
             id=id,
             urn=urn,
@@ -525,7 +474,7 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Update(olds = previous outputs, news = checked inputs) -> outputs."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.UpdateRequest(
             id=id,
             urn=urn,
@@ -548,7 +497,7 @@ class ProviderHost:
         timeout: float | None = None,
     ) -> None:
         """Delete(props = previous outputs)."""
-        name, type_ = _urn_name_type(urn)
+        name, type_ = urn_name_type(urn)
         request = provider_pb2.DeleteRequest(
             id=id,
             urn=urn,

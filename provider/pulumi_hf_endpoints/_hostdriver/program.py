@@ -1,0 +1,252 @@
+"""Run a Pulumi program under `pulumi.runtime.set_mocks` and see what it registers, as the engine.
+
+Registrations are taken from the raw `RegisterResourceRequest` (or `ReadResourceRequest` for
+`get`), so the inputs are what the engine would receive: the `__provider` blob included, secrets
+unwrapped (their top-level keys listed in `secret_keys`), preview unknowns kept as `Unknown`, and
+round-tripped through serialize/deserialize (floats, `None` keys dropped), ready for `Check`.
+
+- `capture_program` records them, for an `Engine` to run afterwards (`Engine.up_program`);
+- `EngineMonitor` sends each dynamic resource to an `Engine` as it registers, so the program
+  sees the real outputs (as under `pulumi up`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.proto import resource_pb2
+
+from .engine import Engine, ResourceState, Step
+from .wire import from_struct, round_trip, to_struct, to_wire, without_internal
+
+NewResource = Callable[[mocks.MockResourceArgs], tuple[str | None, dict[str, Any]]]
+"""Optional mock for outputs: (id, outputs) for a registration; default echoes the inputs."""
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+"""Type prefix of dynamic resources: the only ones the provider host manages."""
+
+_PROGRAM_LOCK = threading.Lock()  # Pulumi's runtime settings are process-global
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource the program declared, as the engine would see it."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    custom: bool = True
+    secret_keys: frozenset[str] = frozenset()
+    read_id: str | None = None
+    """Set for `get`-style registrations (`opts.id`): the engine reads instead of creating."""
+    delete_before_replace: bool | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def engine_urn(project: str, stack: str, type_: str, name: str, parent: str = "") -> str:
+    """The engine's URN: the parent's qualified type is prefixed, the root stack's is not.
+
+    `parent` may be an engine URN or a mock-monitor URN (which wrongly includes the stack type).
+    """
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2].removeprefix(f"{STACK_TYPE}$")
+        if parent_type != STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def engine_inputs(struct: Any) -> tuple[dict[str, Any], frozenset[str]]:
+    """A registration's property struct as the engine forwards it to Check, and its secret keys."""
+    raw = from_struct(struct)
+    secret = frozenset(k for k, v in raw.items() if rpc.is_rpc_secret(v))
+    return round_trip(to_wire(raw)), secret
+
+
+class EchoMocks(mocks.Mocks):
+    """Outputs for registrations no engine handles: `new_resource`'s, else the inputs echoed."""
+
+    def __init__(self, new_resource: NewResource | None = None) -> None:
+        self._new_resource = new_resource
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if self._new_resource is not None:
+            return self._new_resource(args)
+        return (args.resource_id or f"{args.name}-id", dict(args.inputs))
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def run_program(
+    fn: Callable[[], Any],
+    monitor: mocks.MockMonitor,
+    *,
+    project: str,
+    stack: str,
+    preview: bool,
+    timeout: float | None = None,
+) -> None:
+    """Run `fn` (a program body) under `set_mocks` with `monitor`; raise what it raised.
+
+    Runs in a fresh thread with its own event loop and Pulumi settings context, so it works from
+    sync and async code alike. Runs are serialised: Pulumi's settings are process-global.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(
+                monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
+            )
+            pulumi.runtime.test(fn)()  # type: ignore[no-untyped-call]
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    with _PROGRAM_LOCK:
+        thread = threading.Thread(target=run, name="pulumi-program", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"program did not finish within {timeout}s")
+    if failure:
+        raise failure[0]
+
+
+class _StackMonitor(mocks.MockMonitor):
+    """A mock monitor that names registrations with the engine's URNs for one stack."""
+
+    def __init__(self, mocks_: mocks.Mocks, project: str, stack: str) -> None:
+        super().__init__(mocks_)
+        self.project = project
+        self.stack = stack
+        self._lock = threading.Lock()  # registrations arrive on several threads
+
+    def urn_of(self, request: Any) -> str:
+        return engine_urn(self.project, self.stack, request.type, request.name, request.parent)
+
+
+class _RecordingMonitor(_StackMonitor):
+    def __init__(self, mocks_: mocks.Mocks, project: str, stack: str) -> None:
+        super().__init__(mocks_, project, stack)
+        self.captured: list[RegisteredResource] = []
+
+    def _add(self, res: RegisteredResource) -> None:
+        with self._lock:
+            self.captured.append(res)
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != STACK_TYPE:
+            inputs, secret = engine_inputs(request.object)
+            dbr = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+            self._add(
+                RegisteredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=self.urn_of(request),
+                    inputs=inputs,
+                    custom=bool(request.custom),
+                    secret_keys=secret,
+                    read_id=None,
+                    delete_before_replace=dbr,
+                    options={
+                        "protect": request.protect,
+                        "ignore_changes": list(request.ignoreChanges),
+                        "replace_on_changes": list(request.replaceOnChanges),
+                        "additional_secret_outputs": list(request.additionalSecretOutputs),
+                        "import_id": request.importId or None,
+                        "parent": request.parent or None,
+                    },
+                )
+            )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        inputs, secret = engine_inputs(request.properties)
+        self._add(
+            RegisteredResource(
+                type=request.type,
+                name=request.name,
+                urn=self.urn_of(request),
+                inputs=inputs,
+                secret_keys=secret,
+                read_id=request.id,
+                options={"parent": request.parent or None},
+            )
+        )
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+
+def capture_program(
+    fn: Callable[[], Any],
+    *,
+    project: str = "project",
+    stack: str = "stack",
+    preview: bool = False,
+    new_resource: NewResource | None = None,
+    timeout: float = 120.0,
+) -> list[RegisteredResource]:
+    """Run `fn` (a program body) under mocks; return its registrations in order."""
+    monitor = _RecordingMonitor(EchoMocks(new_resource), project, stack)
+    run_program(fn, monitor, project=project, stack=stack, preview=preview, timeout=timeout)
+    return list(monitor.captured)
+
+
+class EngineMonitor(_StackMonitor):
+    """Plays the engine while a program runs: each dynamic resource goes to `engine.up` (or, in
+    preview, `engine.preview`) as it registers, and the program gets its outputs back.
+
+    Other resources (components) get their inputs as outputs. A failed registration is kept in
+    `errors` and answered with its inputs, so that the program finishes; `declared` lists the
+    URNs of the dynamic resources, for `Engine.remove_undeclared`.
+    """
+
+    def __init__(self, engine: Engine, project: str, stack: str, *, preview: bool) -> None:
+        super().__init__(EchoMocks(), project, stack)
+        self.engine = engine
+        self.preview = preview
+        self.declared: list[str] = []
+        self.errors: list[Exception] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        if not (request.custom and request.type.startswith(DYNAMIC_PREFIX)):
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        urn = self.urn_of(request)
+        news, _ = engine_inputs(request.object)
+        dbr = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+        with self._lock:
+            self.declared.append(urn)
+        old = self.engine.state.get(urn)
+        register = self.engine.preview if self.preview else self.engine.up
+        try:
+            id_, outputs = _program_view(register(urn, news, delete_before_replace=dbr), old)
+        except Exception as exc:  # reported once the program has finished
+            with self._lock:
+                self.errors.append(exc)
+            id_, outputs = "", news
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn, id=id_, object=to_struct(without_internal(outputs))
+        )
+
+
+def _program_view(step: Step, old: ResourceState | None) -> tuple[str, dict[str, Any]]:
+    """The id and outputs a program sees for `step`; a planned change shows the old outputs
+    overlaid with the new inputs."""
+    if step.outputs is not None:
+        return step.id or "", step.outputs
+    if old is None:
+        return "", step.inputs
+    return old.id, {**old.outputs, **step.inputs}
