@@ -30,7 +30,8 @@ def test_keyword_and_args_forms_register_the_same_inputs() -> None:
         InferenceEndpoint("a", **GPT2)
         InferenceEndpoint("b", InferenceEndpointArgs(**GPT2))
 
-    a, b = capture_program(program)
+    by_name = {r.name: r for r in capture_program(program)}  # either may register first
+    a, b = by_name["a"], by_name["b"]
     assert a.type == b.type == TYPE
     strip = {"__provider", "__logicalName"}
     assert {k: v for k, v in a.inputs.items() if k not in strip} == {
@@ -38,6 +39,7 @@ def test_keyword_and_args_forms_register_the_same_inputs() -> None:
     }
     assert a.inputs["instanceType"] == "intel-icl"
     assert a.inputs["__logicalName"] == "a"
+    assert b.inputs["__logicalName"] == "b"
 
 
 def test_unknown_keyword_is_a_type_error() -> None:
@@ -58,15 +60,19 @@ def test_secrets_and_registry_password_are_secret_in_the_program() -> None:
         )
 
     (res,) = capture_program(program)
-    assert "secrets" in res.secret_keys
-    assert (
-        res.options.get("additionalSecretOutputs", res.options.get("additional_secret_outputs"))
-        is not None
-        or True
-    )
+    # The SDK lifts a nested secret to the top-level value: the whole image is secret.
+    assert {"secrets", "customImage"} <= res.secret_keys
+    assert "secrets" in res.options["additional_secret_outputs"]
     image = res.inputs["customImage"]
     assert image["url"] == "registry.example.com/app:1"
     assert image["credentials"]["username"] == "bot"
+
+
+def test_an_image_without_credentials_is_not_secret() -> None:
+    image = CustomImageArgs(url="registry.example.com/app:1")
+    (res,) = capture_program(lambda: InferenceEndpoint("a", **GPT2, custom_image=image))
+    assert res.inputs["customImage"]["url"] == "registry.example.com/app:1"
+    assert "customImage" not in res.secret_keys and "secrets" not in res.secret_keys
 
 
 def test_outputs_exist_as_attributes() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ class RegisteredResource:
     inputs: dict[str, Any]
     custom: bool = True
     secret_keys: frozenset[str] = frozenset()
+    """Dotted paths of the inputs the program marked secret (`pw`, `image.credentials.password`)."""
     read_id: str | None = None
     """Set for `get`-style registrations (`opts.id`): the engine reads instead of creating."""
     delete_before_replace: bool | None = None
@@ -67,8 +68,19 @@ def engine_urn(project: str, stack: str, type_: str, name: str, parent: str = ""
 def engine_inputs(struct: Any) -> tuple[dict[str, Any], frozenset[str]]:
     """A registration's property struct as the engine forwards it to Check, and its secret keys."""
     raw = from_struct(struct)
-    secret = frozenset(k for k, v in raw.items() if rpc.is_rpc_secret(v))
-    return round_trip(to_wire(raw)), secret
+    return round_trip(to_wire(raw)), frozenset(_secret_paths(raw))
+
+
+def _secret_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the secret values in `value`: `pw`, `customImage.credentials.password`."""
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if rpc.is_rpc_secret(item):
+            yield path
+            item = rpc.unwrap_rpc_secret(item)
+        yield from _secret_paths(item, f"{path}.")
 
 
 class EchoMocks(mocks.Mocks):
@@ -199,7 +211,10 @@ def capture_program(
     new_resource: NewResource | None = None,
     timeout: float = 120.0,
 ) -> list[RegisteredResource]:
-    """Run `fn` (a program body) under mocks; return its registrations in order."""
+    """Run `fn` (a program body) under mocks; return its registrations as they arrived.
+
+    Resources that do not depend on each other may register in any order: look them up by name.
+    """
     monitor = _RecordingMonitor(EchoMocks(new_resource), project, stack)
     run_program(fn, monitor, project=project, stack=stack, preview=preview, timeout=timeout)
     return list(monitor.captured)
