@@ -329,13 +329,6 @@ def emulator_process(**timings: float) -> Iterator[Any]:
             yield emu
 
 
-def parse_timestamp(value: str) -> float:
-    """The emulator's RFC 3339 `...Z` timestamps (ms) as seconds since the epoch."""
-    from datetime import datetime
-
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
 # --------------------------------------------------------------------------- endpoints
 
 #: The endpoint of the design document's example (a TGI custom image with scaling).

@@ -35,8 +35,8 @@ from bench.common import (
     emulator_process,
     host_env,
     median,
-    parse_timestamp,
 )
+from pulumi_hf_endpoints.timestamps import parse_timestamp
 
 ID = "P2"
 TITLE = "Readiness lag and polling rate: create vs huggingface_hub wait()"
@@ -92,9 +92,10 @@ def _sample(emu: Any, proxy: CountingProxy, name: str, returned: float) -> dict[
     raw = httpx.get(f"{emu.api_url}/endpoint/{emu.user}/{name}", headers=emu.headers).json()
     assert raw["status"]["state"] == "running", raw["status"]
     ready = parse_timestamp(raw["status"]["updatedAt"])
+    created = parse_timestamp(raw["status"]["createdAt"])
+    assert ready is not None and created is not None, raw["status"]
     collection = f"/v2/endpoint/{emu.user}"
     posts = [r for r in proxy.recorder.snapshot() if r[1] == "POST" and r[2] == collection]
-    created = parse_timestamp(raw["status"]["createdAt"])
     post_time = min((r[0] for r in posts if r[0] >= created - 1.0), default=created)
     gets = [r for r in proxy.requests_to(path, post_time, returned) if r[1] == "GET"]
     first_get = min((r[0] for r in gets), default=returned)

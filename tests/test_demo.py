@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +112,11 @@ def test_demo_keep_leaves_the_emulator_and_the_endpoint_serving() -> None:
 
 @pytest.mark.model
 def test_demo_with_the_real_model_streams_a_real_answer() -> None:
-    started = time.monotonic()
     result = run_demo("--phase-seconds", "0.3", "--max-new-tokens", "48", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     answer = streamed_answer(result.stdout)
     assert len(re.findall(r"[A-Za-z]{3,}", answer)) >= 10, answer
     assert "llama: SmolLM2-135M-Instruct" in result.stdout
-    assert time.monotonic() - started < 120
 
 
 def test_demo_explains_a_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,7 @@ from .errors import (
     ApiConnectionError,
     ApiTimeoutError,
     BadRequestError,
+    ConflictError,
     EndpointsApiError,
     MalformedResponseError,
     NotFoundError,
@@ -45,6 +46,7 @@ from .errors import (
     redact_url,
     summarize_html,
 )
+from .timestamps import older_than
 
 __all__ = [
     "API_URL_ENV",
@@ -442,17 +444,33 @@ class EndpointsApi:
         endpoint is first looked up by ``payload["name"]``: if it exists, that is what the POST
         made, and it is returned; only a 404 lets the POST be sent again. A 409 after such a loss
         is resolved the same way. So one call never creates two endpoints.
+
+        An endpoint found that way is only taken as this create's when it can be: created no
+        earlier than the call began (give or take clock skew) and asking for the same model and
+        hardware. Otherwise it belongs to someone else and :class:`ConflictError` is raised, so
+        that a later rollback or destroy can never delete it.
         """
         url = self._endpoint_url(namespace)
         name = payload.get("name")
         if not isinstance(name, str) or not name:
             return self._create(url, dict(payload), None)
+        started = time.time()
 
         def lookup() -> dict[str, Any] | None:
             try:
-                return self.get_endpoint(namespace, name)
+                found = self.get_endpoint(namespace, name)
             except NotFoundError:
                 return None
+            mismatch = _not_made_by(payload, found, started)
+            if mismatch:
+                raise ConflictError(
+                    f"409 Conflict on POST {url}: the answer to the create was lost, and the "
+                    f"endpoint named '{name}' that exists is not the one asked for ({mismatch})",
+                    method="POST",
+                    url=url,
+                    status_code=409,
+                )
+            return found
 
         return self._create(url, dict(payload), lookup)
 
@@ -816,6 +834,39 @@ class EndpointsApi:
             method=method,
             url=safe_url,
         )
+
+
+#: Where an endpoint's identity shows, in a create payload and in the service's answer alike.
+_IDENTITY_PATHS = (
+    ("model", "repository"),
+    ("model", "framework"),
+    ("model", "task"),
+    ("compute", "accelerator"),
+    ("compute", "instanceType"),
+    ("compute", "instanceSize"),
+    ("provider", "vendor"),
+    ("provider", "region"),
+)
+
+
+def _dig(data: Mapping[str, Any], path: Sequence[str]) -> Any:
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _not_made_by(payload: Mapping[str, Any], found: Mapping[str, Any], started: float) -> str:
+    """Why `found` cannot be what the create of `payload` made ("" when it can be)."""
+    status = found.get("status")
+    created_at = status.get("createdAt") if isinstance(status, Mapping) else None
+    if isinstance(created_at, str) and older_than(created_at, started):
+        return f"it was created at {created_at}, before this create"
+    for path in _IDENTITY_PATHS:
+        asked, got = _dig(payload, path), _dig(found, path)
+        if asked is not None and got is not None and asked != got:
+            return f"{'.'.join(path)} is {got!r}, not {asked!r}"
+    return ""
 
 
 def _segment(value: str, what: str) -> str:

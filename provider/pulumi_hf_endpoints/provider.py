@@ -29,6 +29,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from . import settings
 from .errors import (
     ApiConnectionError,
     ApiTimeoutError,
@@ -40,6 +41,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .properties import NAME_MAX_LENGTH, REPLACE_ON_CHANGES
+from .timestamps import older_than
 
 if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
     from . import spec
@@ -52,15 +54,9 @@ LOGICAL_NAME_KEY = "__logicalName"
 DEFAULTS_KEY = "__defaults"
 _INTERNAL_PREFIX = "__"
 
-CONFIG_TOKEN = "huggingface:token"
-CONFIG_API_URL = "huggingface:apiUrl"
-CONFIG_NAMESPACE = "huggingface:namespace"
-CONFIG_HOST_WORKERS = "huggingface:hostWorkers"
-
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
 _ROLLBACK_ATTEMPTS = 3
-_CLOCK_SKEW = 300.0  # seconds of clock difference tolerated when telling our endpoint apart
 
 
 class EndpointError(RuntimeError):
@@ -120,6 +116,9 @@ class InferenceEndpointProvider(ResourceProvider):
     def __init__(self) -> None:
         super().__init__()
         self._config: dict[str, Any] = {}
+        self._client_settings: settings.ClientSettings | settings.SettingError = (
+            settings.ClientSettings()
+        )
         self._api: EndpointsApi | None = None
         self._lock = threading.Lock()
 
@@ -135,14 +134,25 @@ class InferenceEndpointProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Read the stack's `huggingface:*` settings; the token stays in this process only."""
         values = {}
-        for key in (CONFIG_TOKEN, CONFIG_API_URL, CONFIG_NAMESPACE):
+        for key in (settings.TOKEN, settings.API_URL, settings.NAMESPACE):
             value = req.config.get(key)
             if isinstance(value, str) and value.strip():
                 values[key] = value.strip()
+        client: settings.ClientSettings | settings.SettingError
+        try:
+            client = settings.client_settings(
+                {
+                    key: req.config.get(key)
+                    for key in (settings.REQUEST_TIMEOUT, settings.MAX_RETRIES)
+                }
+            )
+        except settings.SettingError as exc:  # reported by the first call that needs the client
+            client = exc
         with self._lock:
             self._config = values
+            self._client_settings = client
             self._api = None
-        self._widen_host(req.config.get(CONFIG_HOST_WORKERS))
+        self._widen_host(req.config.get(settings.HOST_WORKERS))
 
     @staticmethod
     def _widen_host(setting: Any) -> None:
@@ -154,7 +164,7 @@ class InferenceEndpointProvider(ResourceProvider):
         try:
             workers = int(raw) if raw not in (None, "") else DEFAULT_HOST_WORKERS
         except (TypeError, ValueError):
-            log.warning("ignoring %s=%r: not a whole number", CONFIG_HOST_WORKERS, raw)
+            log.warning("ignoring %s=%r: not a whole number", settings.HOST_WORKERS, raw)
             workers = DEFAULT_HOST_WORKERS
         if workers > 4:
             widen_current_pool(workers)
@@ -163,9 +173,9 @@ class InferenceEndpointProvider(ResourceProvider):
         from .api import ApiConfig
 
         return ApiConfig.resolve(
-            token=self._config.get(CONFIG_TOKEN),
-            api_url=self._config.get(CONFIG_API_URL),
-            namespace=self._config.get(CONFIG_NAMESPACE),
+            token=self._config.get(settings.TOKEN),
+            api_url=self._config.get(settings.API_URL),
+            namespace=self._config.get(settings.NAMESPACE),
         )
 
     def _client(self) -> tuple[EndpointsApi, ApiConfig]:
@@ -173,8 +183,11 @@ class InferenceEndpointProvider(ResourceProvider):
 
         config = self._api_config()
         with self._lock:
+            client = self._client_settings
+            if isinstance(client, settings.SettingError):
+                raise EndpointError(str(client))
             if self._api is None:
-                self._api = EndpointsApi.from_config(config)
+                self._api = EndpointsApi.from_config(config, **client.options())
             return self._api, config
 
     # --- check / diff: local only ---------------------------------------------------------
@@ -296,10 +309,10 @@ class InferenceEndpointProvider(ResourceProvider):
                 f"{name} in the Hugging Face console and delete it if it is there"
             )
         try:
-            created_at = spec.parse_timestamp(spec.EndpointInfo.from_api(raw).status.created_at)
-        except (ValueError, spec.MalformedEndpointError):
+            created_at = spec.EndpointInfo.from_api(raw).status.created_at
+        except spec.MalformedEndpointError:
             created_at = None
-        if created_at is not None and created_at < started - _CLOCK_SKEW:
+        if older_than(created_at, started):
             return f"an endpoint {namespace}/{name} older than this create exists; left alone"
         return self._delete_quietly(api, namespace, name)
 

@@ -13,7 +13,6 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -994,17 +993,6 @@ def _live_list(live: list[str] | None, prior: list[str] | None) -> list[str] | N
     if live:
         return list(live)
     return [] if prior is not None else None
-
-
-def parse_timestamp(value: str | None) -> float | None:
-    """Seconds since the epoch of a service timestamp (`...Z`, up to nanoseconds), or None."""
-    if not value:
-        return None
-    text = value.strip().removesuffix("Z")
-    head, dot, fraction = text.partition(".")
-    text = f"{head}.{fraction[:6]}" if dot else head
-    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def status_outputs(info: EndpointInfo) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,12 +74,23 @@ class Sleeps:
         self.delays.append(seconds)
 
 
-def endpoint(name: str = "my-endpoint", state: str = "running") -> dict[str, Any]:
+def endpoint(
+    name: str = "my-endpoint",
+    state: str = "running",
+    *,
+    created_at: str = "2024-01-01T00:00:00Z",
+    repository: str = "gpt2",
+) -> dict[str, Any]:
     """A minimal EndpointWithStatus, enough for the client (which does not parse it)."""
     return {
         "name": name,
         "type": "authenticated",
         "healthRoute": "/health",
-        "model": {"repository": "gpt2", "framework": "pytorch", "revision": None, "task": "x"},
-        "status": {"state": state, "createdAt": "2024-01-01T00:00:00Z"},
+        "model": {"repository": repository, "framework": "pytorch", "revision": None, "task": "x"},
+        "status": {"state": state, "createdAt": created_at},
     }
+
+
+def just_now() -> str:
+    """A `createdAt` of this moment, as the service writes it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())

@@ -7,7 +7,6 @@ import logging
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +17,7 @@ import pytest
 
 from pulumi_hf_endpoints.api import EndpointsApi
 from pulumi_hf_endpoints.errors import ApiConnectionError, ApiTimeoutError, NotFoundError
-from tests.api.api_testkit import TOKEN, Sleeps, endpoint
+from tests.api.api_testkit import TOKEN, Sleeps, endpoint, just_now
 
 # What the server does with one request: ("json", status, body), ("reset",) or ("hang", seconds).
 Action = tuple[Any, ...]
@@ -39,6 +38,9 @@ class Behaviour:
     routes: dict[tuple[str, str], list[Action]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
+    """Ends every hang at once (set when the test is over)."""
+    hangs_ended: int = 0
 
     def next_action(self, method: str, path: str) -> Action:
         with self.lock:
@@ -72,7 +74,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if action[0] == "hang":
-            time.sleep(action[1])
+            self.behaviour.release.wait(action[1])
+            with self.behaviour.lock:
+                self.behaviour.hangs_ended += 1
             self.close_connection = True
             return
         _, status, payload = action
@@ -105,6 +109,7 @@ def server() -> Iterator[tuple[str, Behaviour]]:
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", behaviour
     finally:
+        behaviour.release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
@@ -156,10 +161,10 @@ def test_read_timeout_then_success(
     server: tuple[str, Behaviour], client_for: Callable[..., EndpointsApi]
 ) -> None:
     base, behaviour = server
-    behaviour.routes[GET_PATH] = [("hang", 1.0), ("json", 200, endpoint("chat"))]
-    started = time.monotonic()
+    behaviour.routes[GET_PATH] = [("hang", 60.0), ("json", 200, endpoint("chat"))]
     assert client_for(base).get_endpoint("ns", "chat") == endpoint("chat")
-    assert time.monotonic() - started < 0.9  # the client did not wait for the slow answer
+    assert behaviour.calls() == [GET_PATH, GET_PATH]
+    assert behaviour.hangs_ended == 0  # the client gave up on the silent server and retried
 
 
 def test_read_timeout_gives_up(
@@ -187,9 +192,10 @@ def test_create_reset_after_the_server_got_it_creates_once(
 ) -> None:
     base, behaviour = server
     behaviour.routes[POST_PATH] = [("reset",), ("json", 409, {"error": "exists"})]
-    behaviour.routes[GET_PATH] = [("json", 200, endpoint("chat", "pending"))]
+    made = endpoint("chat", "pending", created_at=just_now())
+    behaviour.routes[GET_PATH] = [("json", 200, made)]
     payload = {"name": "chat", "model": {"repository": "gpt2"}}
-    assert client_for(base).create_endpoint("ns", payload) == endpoint("chat", "pending")
+    assert client_for(base).create_endpoint("ns", payload) == made
     assert behaviour.calls() == [POST_PATH, GET_PATH]
     assert json.loads(behaviour.seen[0].body) == payload
 

@@ -21,7 +21,7 @@ from pulumi_hf_endpoints.errors import (
     RateLimitedError,
     ServerError,
 )
-from tests.api.api_testkit import TOKEN, Script, Sleeps, endpoint, reply
+from tests.api.api_testkit import TOKEN, Script, Sleeps, endpoint, just_now, reply
 
 CREATE = ("POST", "/v2/endpoint/ns")
 GET = ("GET", "/v2/endpoint/ns/chat")
@@ -223,10 +223,27 @@ def test_max_retries_zero_sends_once(
 def test_create_with_lost_answer_returns_the_endpoint_it_made(
     api: EndpointsApi, script: Script, lost: Any
 ) -> None:
-    script.replies = [lost, reply(200, endpoint("chat", "pending"))]
-    assert api.create_endpoint("ns", PAYLOAD) == endpoint("chat", "pending")
+    made = endpoint("chat", "pending", created_at=just_now())
+    script.replies = [lost, reply(200, made)]
+    assert api.create_endpoint("ns", PAYLOAD) == made
     assert script.calls == [CREATE, GET]
     assert script.calls.count(CREATE) == 1
+
+
+@pytest.mark.parametrize(
+    ("older", "repository", "why"),
+    [(True, "gpt2", "created at 2024-01-01"), (False, "org/other", r"model\.repository")],
+)
+def test_create_with_lost_answer_never_takes_someone_elses_endpoint(
+    api: EndpointsApi, script: Script, older: bool, repository: str, why: str
+) -> None:
+    # The POST was answered 409 in truth (the name was taken); the answer never arrived.
+    created_at = "2024-01-01T00:00:00Z" if older else just_now()
+    found = endpoint("chat", created_at=created_at, repository=repository)
+    script.replies = [httpx.ReadTimeout("timed out"), reply(200, found)]
+    with pytest.raises(ConflictError, match=f"not the one asked for.*{why}"):
+        api.create_endpoint("ns", PAYLOAD)
+    assert script.calls == [CREATE, GET]
 
 
 def test_create_with_lost_answer_and_no_endpoint_resends(
@@ -243,17 +260,23 @@ def test_create_with_lost_answer_and_no_endpoint_resends(
     assert sleeps.delays == [2.0]
 
 
-def test_create_409_after_a_lost_answer_is_our_own_endpoint(
-    api: EndpointsApi, script: Script
+@pytest.mark.parametrize("repository", ["gpt2", "org/other"])
+def test_create_409_after_a_lost_answer_is_ours_only_if_it_matches(
+    api: EndpointsApi, script: Script, repository: str
 ) -> None:
-    # The first POST created it, but the GET raced ahead of the service's read model.
+    # Either the first POST created it but the GET raced ahead of the service's read model, or
+    # someone else took the name in between.
     script.replies = [
         httpx.ReadTimeout("timed out"),
         reply(404, {"error": "Endpoint not found"}),
         reply(409, {"error": "An endpoint with the same name already exists"}),
-        reply(200, endpoint("chat")),
+        reply(200, endpoint("chat", repository=repository, created_at=just_now())),
     ]
-    assert api.create_endpoint("ns", PAYLOAD) == endpoint("chat")
+    if repository == "gpt2":
+        assert api.create_endpoint("ns", PAYLOAD)["name"] == "chat"
+    else:
+        with pytest.raises(ConflictError, match=r"model\.repository is 'org/other', not 'gpt2'"):
+            api.create_endpoint("ns", PAYLOAD)
     assert script.calls == [CREATE, GET, CREATE, GET]
 
 

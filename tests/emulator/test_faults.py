@@ -122,11 +122,11 @@ def test_resume_can_fail_too(emulator: EmulatorHandle, endpoints: Endpoints) -> 
 
 
 def test_timings_can_be_changed_at_run_time(emulator: EmulatorHandle, endpoints: Endpoints) -> None:
-    timings = emulator.faults.set_timings(pending_seconds=0.8, initializing_seconds=0.05)
-    assert (timings["pendingSeconds"], timings["initializingSeconds"]) == (0.8, 0.05)
+    timings = emulator.faults.set_timings(pending_seconds=3, initializing_seconds=0.05)
+    assert (timings["pendingSeconds"], timings["initializingSeconds"]) == (3, 0.05)
     endpoints.create(endpoint_body("slow"))
     time.sleep(0.5)
-    assert endpoints.state("slow") == "pending"
+    assert endpoints.state("slow") == "pending"  # the default pending time is shorter
     endpoints.watch("slow", "running")
     bad = endpoints.http.put("/emulator/timings", json={"pendingSeconds": -1})
     assert bad.status_code == 400

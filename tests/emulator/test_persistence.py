@@ -120,6 +120,7 @@ def test_in_process_restart_keeps_endpoints(tmp_path: Path) -> None:
     ) as emu:
         client = Endpoints(emu)
         created = client.create(endpoint_body("keeper", env={"A": "1"}))
+        client.watch("keeper", "running")
         client.close()
     with run_emulator(state=state, token="tok", backend="synthetic") as emu:
         client = Endpoints(emu)
@@ -131,24 +132,26 @@ def test_in_process_restart_keeps_endpoints(tmp_path: Path) -> None:
 
 def test_killed_process_keeps_endpoints_and_resumes_timers(tmp_path: Path) -> None:
     state = tmp_path / "emulator.sqlite3"
-    with run_emulator_process(state, pending_seconds=3, initializing_seconds=3) as proc:
+    with run_emulator_process(state, pending_seconds=2, initializing_seconds=6) as proc:
         client = Endpoints(proc)
         try:
             client.create(endpoint_body("slow"))
             client.create(endpoint_body("paused-one"))
             client.action("paused-one", "pause")
+            client.watch("slow", "initializing")
             before = client.get("slow")
             proc.restart()  # SIGKILL mid-deployment, start again
             assert proc.running
             after = client.get("slow")
             assert after["status"]["createdAt"] == before["status"]["createdAt"]
             assert after["status"]["url"] == before["status"]["url"]
-            assert after["status"]["state"] in ("pending", "initializing")
-            # The timer continues from the stored start: running 6 s after the create.
+            # The deployment continues from the stored schedule: a restarted timer would put
+            # the endpoint back in "pending".
+            assert after["status"]["state"] in ("initializing", "running")
             seen = client.watch("slow", "running", timeout=20)
-            assert seen[-1] == "running"
+            assert "pending" not in seen
             elapsed = time.time() - _epoch(before["status"]["createdAt"])
-            assert 5.9 <= elapsed < 15
+            assert elapsed >= 7.9  # pending 2 s + initializing 6 s, counted from the create
             assert client.state("paused-one") == "paused"
             assert [
                 e["name"] for e in client.http.get(f"/v2/endpoint/{proc.user}").json()["items"]

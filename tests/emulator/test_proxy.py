@@ -192,20 +192,20 @@ def test_scale_up_timeout_header_holds_the_request(
     response = call(
         url, "/generate", method="POST", json={"inputs": "x"}, headers={"X-Scale-Up-Timeout": "10"}
     )
-    assert response.status_code == 201
-    assert 0.5 <= time.monotonic() - started < 5
+    assert response.status_code == 201  # held until awake, where a plain call gets 503
+    assert time.monotonic() - started >= 0.5
     assert endpoints.state("cold") == "running"
 
 
 def test_scale_up_timeout_too_short_is_503(endpoints: Endpoints, emu: EmulatorHandle) -> None:
     url = running(endpoints, "cold")
-    emu.faults.set_timings(wake_seconds=2)
+    emu.faults.set_timings(wake_seconds=10)
     endpoints.action("cold", "scale-to-zero")
     started = time.monotonic()
     response = call(url, headers={"X-Scale-Up-Timeout": "0.3"})
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    assert 0.25 <= time.monotonic() - started < 1.5
-    assert endpoints.state("cold") == "initializing"
+    assert time.monotonic() - started >= 0.25
+    assert endpoints.state("cold") == "initializing"  # answered before the wake finished
 
 
 @pytest.mark.parametrize("value", ["soon", "-5", "nan", ""])
@@ -213,11 +213,10 @@ def test_bad_scale_up_timeout_values_do_not_hold(
     endpoints: Endpoints, emu: EmulatorHandle, value: str
 ) -> None:
     url = running(endpoints, "cold")
-    emu.faults.set_timings(wake_seconds=2)
+    emu.faults.set_timings(wake_seconds=10)
     endpoints.action("cold", "scale-to-zero")
-    started = time.monotonic()
     assert call(url, headers={"X-Scale-Up-Timeout": value}).status_code == 503
-    assert time.monotonic() - started < 0.5
+    assert endpoints.state("cold") == "initializing"  # answered before the wake finished
 
 
 def test_requests_reach_the_serving_layer_with_the_endpoint(

@@ -225,6 +225,29 @@ def test_name_conflict_asks_for_adopt_existing_and_adoption_works(
     assert "existing-endpoint" not in names_in(emulator)
 
 
+def test_lost_create_answer_never_takes_over_someone_elses_endpoint(
+    live_host: ProviderHost, emulator: Any
+) -> None:
+    from pulumi_hf_endpoints import spec
+
+    theirs = {k: v for k, v in declare("x", **GPT2).inputs.items() if not k.startswith("__")}
+    theirs["repository"] = "openai-community/gpt2-large"
+    with api_of(emulator) as api:
+        api.create_endpoint(
+            emulator.user, spec.create_payload(spec.spec_from_properties(theirs), "taken")
+        )
+    # Our POST gets a 503: it may have been processed, so the provider looks the name up.
+    emulator.faults.respond(503, method="POST", path=f"/v2/endpoint/{emulator.user}")
+    engine = Engine(live_host)
+    res = declare("ours", **GPT2, name="taken")
+    with pytest.raises(ProviderError, match="adoptExisting"):
+        engine.up(res.urn, res.inputs)
+    assert res.urn not in engine.state
+    with api_of(emulator) as api:
+        live = api.get_endpoint(emulator.user, "taken")
+    assert live["model"]["repository"] == "openai-community/gpt2-large"  # left as it was
+
+
 def test_failed_deployment_is_rolled_back(live_host: ProviderHost, emulator: Any) -> None:
     emulator.faults.fail_deployments(1, "Out of GPU capacity in us-east-1", operations=["create"])
     engine = Engine(live_host)

@@ -144,3 +144,21 @@ def test_state_enum_matches() -> None:
 def test_every_property_is_documented() -> None:
     for name, prop in RESOURCE["properties"].items():
         assert len(prop.get("description", "")) > 20, name
+
+
+def test_config_variables_are_the_settings_the_provider_reads() -> None:
+    import inspect
+
+    from pulumi_hf_endpoints import settings
+    from pulumi_hf_endpoints.api import EndpointsApi
+
+    variables = SCHEMA["config"]["variables"]
+    keys = {settings.TOKEN, settings.API_URL, settings.NAMESPACE, settings.HOST_WORKERS}
+    keys |= {settings.REQUEST_TIMEOUT, settings.MAX_RETRIES}
+    assert {f"huggingface:{name}" for name in variables} == keys
+    default_retries = inspect.signature(EndpointsApi).parameters["max_retries"].default
+    assert variables["maxRetries"]["default"] == default_retries
+    low, high = settings.MAX_RETRIES_RANGE
+    assert f"From {low} to {high}" in variables["maxRetries"]["description"]
+    low_s, high_s = settings.REQUEST_TIMEOUT_RANGE
+    assert f"from {low_s:g} to {high_s:g}" in variables["requestTimeout"]["description"]

@@ -1,0 +1,83 @@
+"""The stack settings (`huggingface:*`) the provider reads, and how their values are checked.
+
+Pulumi hands a dynamic provider every config value as a string; the numeric settings are parsed
+here so that a typo is reported by key, with the allowed range, instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TOKEN = "huggingface:token"
+API_URL = "huggingface:apiUrl"
+NAMESPACE = "huggingface:namespace"
+HOST_WORKERS = "huggingface:hostWorkers"
+REQUEST_TIMEOUT = "huggingface:requestTimeout"
+MAX_RETRIES = "huggingface:maxRetries"
+
+REQUEST_TIMEOUT_RANGE = (1.0, 3600.0)
+MAX_RETRIES_RANGE = (0, 20)
+
+
+class SettingError(ValueError):
+    """A stack setting has a value the provider cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How the control-plane client behaves; `None` keeps the client's own default."""
+
+    request_timeout: float | None = None
+    max_retries: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for `EndpointsApi`."""
+        options: dict[str, Any] = {}
+        if self.request_timeout is not None:
+            options["timeout"] = self.request_timeout
+        if self.max_retries is not None:
+            options["max_retries"] = self.max_retries
+        return options
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(config: Mapping[str, Any], key: str, low: float, high: float) -> float | None:
+    value = config.get(key)
+    if _blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = math.nan
+    if not (low <= number <= high):  # also rejects NaN
+        raise SettingError(
+            f"{key} must be a number of seconds from {low:g} to {high:g}, got {value!r}"
+        )
+    return number
+
+
+def _whole(config: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
+    value = config.get(key)
+    if _blank(value):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = low - 1
+    if not (low <= number <= high):
+        raise SettingError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
+    return number
+
+
+def client_settings(config: Mapping[str, Any]) -> ClientSettings:
+    """The client settings of a stack's config; raises SettingError naming a bad value."""
+    return ClientSettings(
+        request_timeout=_number(config, REQUEST_TIMEOUT, *REQUEST_TIMEOUT_RANGE),
+        max_retries=_whole(config, MAX_RETRIES, *MAX_RETRIES_RANGE),
+    )
