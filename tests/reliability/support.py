@@ -103,8 +103,9 @@ def _float_env(name: str) -> float | None:
 class TunedProvider(InferenceEndpointProvider):
     """`InferenceEndpointProvider` with the HTTP client's timeout/backoff from the environment.
 
-    The shipped provider offers no setting for these (see the suite's README section); the
-    override is the only difference and touches client construction alone.
+    The shipped provider's stack settings (`huggingface:requestTimeout`, from 1 s) cannot go as
+    low as these, and the backoff has none; the override is the only difference and touches
+    client construction alone.
     """
 
     def _client(self) -> tuple[EndpointsApi, Any]:
