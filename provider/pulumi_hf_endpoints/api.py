@@ -57,6 +57,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ApiConfig",
     "EndpointsApi",
+    "not_made_by",
     "parse_retry_after",
     "resolve_api_url",
     "resolve_catalog_url",
@@ -461,7 +462,7 @@ class EndpointsApi:
                 found = self.get_endpoint(namespace, name)
             except NotFoundError:
                 return None
-            mismatch = _not_made_by(payload, found, started)
+            mismatch = not_made_by(payload, found, started)
             if mismatch:
                 raise ConflictError(
                     f"409 Conflict on POST {url}: the answer to the create was lost, and the "
@@ -856,12 +857,13 @@ def _dig(data: Mapping[str, Any], path: Sequence[str]) -> Any:
     return value
 
 
-def _not_made_by(payload: Mapping[str, Any], found: Mapping[str, Any], started: float) -> str:
-    """Why `found` cannot be what the create of `payload` made ("" when it can be)."""
+def not_made_by(payload: Mapping[str, Any], found: Mapping[str, Any], started: float) -> str:
+    """Why `found` cannot be what the create of `payload` made ("" when it can be): it is older
+    than the create (sent at `started`), or asks for another model or other hardware."""
     status = found.get("status")
     created_at = status.get("createdAt") if isinstance(status, Mapping) else None
     if isinstance(created_at, str) and older_than(created_at, started):
-        return f"it was created at {created_at}, before this create"
+        return f"created at {created_at}, older than this create"
     for path in _IDENTITY_PATHS:
         asked, got = _dig(payload, path), _dig(found, path)
         if asked is not None and got is not None and asked != got:

@@ -41,7 +41,6 @@ from .errors import (
     WaitTimeoutError,
 )
 from .properties import NAME_MAX_LENGTH, REPLACE_ON_CHANGES
-from .timestamps import older_than
 
 if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
     from . import spec
@@ -262,7 +261,7 @@ class InferenceEndpointProvider(ResourceProvider):
             adopted = True
         except (ApiTimeoutError, ApiConnectionError, ServerError) as exc:
             # No usable answer, even after the client's retries: it may exist all the same.
-            cleanup = self._remove_if_created(api, namespace, name, started)
+            cleanup = self._remove_if_created(api, namespace, name, payload, started)
             raise EndpointError(
                 f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
             ) from None
@@ -294,10 +293,15 @@ class InferenceEndpointProvider(ResourceProvider):
         return raw
 
     def _remove_if_created(
-        self, api: EndpointsApi, namespace: str, name: str, started: float
+        self,
+        api: EndpointsApi,
+        namespace: str,
+        name: str,
+        payload: Mapping[str, Any],
+        started: float,
     ) -> str:
         """After a create with no answer: delete the endpoint if this create made it."""
-        from . import spec
+        from .api import not_made_by
 
         try:
             raw = api.get_endpoint(namespace, name)
@@ -308,12 +312,12 @@ class InferenceEndpointProvider(ResourceProvider):
                 f"whether it was created could not be checked ({exc}): look for {namespace}/"
                 f"{name} in the Hugging Face console and delete it if it is there"
             )
-        try:
-            created_at = spec.EndpointInfo.from_api(raw).status.created_at
-        except spec.MalformedEndpointError:
-            created_at = None
-        if older_than(created_at, started):
-            return f"an endpoint {namespace}/{name} older than this create exists; left alone"
+        mismatch = not_made_by(payload, raw, started)
+        if mismatch:
+            return (
+                f"an endpoint {namespace}/{name} that this create did not make exists "
+                f"({mismatch}); left alone"
+            )
         return self._delete_quietly(api, namespace, name)
 
     def _delete_quietly(self, api: EndpointsApi, namespace: str, name: str) -> str:

@@ -44,7 +44,8 @@ def endpoint_created_at(moment: float) -> dict[str, Any]:
 
 def remove(api: FakeApi, started: float) -> str:
     provider = InferenceEndpointProvider()
-    return provider._remove_if_created(api, "ns", "ep", started)  # type: ignore[arg-type]
+    payload = {"name": "ep", "model": {"repository": "gpt2"}}
+    return provider._remove_if_created(api, "ns", "ep", payload, started)  # type: ignore[arg-type]
 
 
 def test_endpoint_created_by_the_unanswered_request_is_deleted() -> None:
