@@ -89,15 +89,31 @@ class Endpoints:
     def url(self, name: str) -> str:
         return str(self.get(name)["status"]["url"])
 
-    def watch(self, name: str, until: str, timeout: float = 15) -> list[str]:
-        """Poll until the endpoint reaches `until`; the distinct states seen, in order."""
-        seen: list[str] = []
+    def transitions(self, name: str) -> list[tuple[str, float]]:
+        """(state, epoch seconds) of every state the endpoint entered, from the emulator's own
+        record: it cannot miss a phase, however short, as polling the status can."""
+        return [
+            (t["state"], t["epoch"]) for t in self.emulator.faults.transitions(self.namespace, name)
+        ]
+
+    def mark(self, name: str) -> int:
+        """How many transitions the endpoint has made so far: pass as `watch(since=...)` to see
+        only what an action taken after this call set in motion."""
+        return len(self.transitions(name))
+
+    def watch(self, name: str, until: str, *, since: int = 0, timeout: float = 30) -> list[str]:
+        """Wait until the endpoint has entered `until` (after its first `since` transitions);
+        the distinct states it went through, in order, ending with `until`."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.state(name)
-            if not seen or seen[-1] != state:
-                seen.append(state)
-            if state == until:
-                return seen
+        while True:
+            states = [state for state, _ in self.transitions(name)][since:]
+            if until in states:
+                return distinct(states[: states.index(until) + 1])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} never reached {until}: {distinct(states)}")
             time.sleep(0.02)
-        raise AssertionError(f"{name} never reached {until}: {seen}")
+
+
+def distinct(states: list[str]) -> list[str]:
+    """`states` with consecutive repeats collapsed (a restarted phase counts once)."""
+    return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]

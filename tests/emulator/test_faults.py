@@ -116,8 +116,9 @@ def test_resume_can_fail_too(emulator: EmulatorHandle, endpoints: Endpoints) -> 
     endpoints.watch("ep", "running")
     endpoints.action("ep", "pause")
     emulator.faults.fail_deployments(operations=["resume"])
+    mark = endpoints.mark("ep")
     endpoints.action("ep", "resume")
-    assert endpoints.watch("ep", "failed")[-1] == "failed"
+    assert endpoints.watch("ep", "failed", since=mark) == ["pending", "initializing", "failed"]
     assert "fault injection" in endpoints.get("ep")["status"]["errorMessage"]
 
 
@@ -125,9 +126,10 @@ def test_timings_can_be_changed_at_run_time(emulator: EmulatorHandle, endpoints:
     timings = emulator.faults.set_timings(pending_seconds=3, initializing_seconds=0.05)
     assert (timings["pendingSeconds"], timings["initializingSeconds"]) == (3, 0.05)
     endpoints.create(endpoint_body("slow"))
-    time.sleep(0.5)
-    assert endpoints.state("slow") == "pending"  # the default pending time is shorter
-    endpoints.watch("slow", "running")
+    assert endpoints.watch("slow", "running") == ["pending", "initializing", "running"]
+    (_, pending), (_, initializing), (_, running) = endpoints.transitions("slow")
+    assert initializing - pending == pytest.approx(3)  # not the fixture's 0.2 s
+    assert running - initializing == pytest.approx(0.05)
     bad = endpoints.http.put("/emulator/timings", json={"pendingSeconds": -1})
     assert bad.status_code == 400
     assert endpoints.http.put("/emulator/timings", json={"bogus": 1}).status_code == 400

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pulumi_hf_endpoints.emulator import lifecycle as lc
 from pulumi_hf_endpoints.emulator.config import Timings
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, loopback_client
+from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
+from tests.conftest import FAST_TIMINGS
+from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 
 T = Timings(
     pending_seconds=10,
@@ -119,169 +121,243 @@ def test_schedule_round_trips_through_json() -> None:
     assert lc.Schedule.from_json(schedule.to_json()) == schedule
 
 
-# The same over HTTP, with real timers
+# The same over HTTP, with real timers. Sequences of states are read from the emulator's record
+# of transitions (`Endpoints.watch`), never sampled: a busy machine cannot make a test miss one.
+
+
+def test_transitions_list_every_phase_with_its_start() -> None:
+    schedule = lc.deploy(100, T)  # pending 10 s, initializing 20 s, running from 130
+    assert lc.transitions(schedule, ONE, T, 99.9) == []
+    assert lc.transitions(schedule, ONE, T, 100) == [("pending", 100)]
+    assert lc.transitions(schedule, ONE, T, 10_000) == [
+        ("pending", 100),
+        ("initializing", 110),
+        ("running", 130),
+    ]
+    assert lc.transitions(schedule, ZERO_15, T, 10_000) == [
+        ("pending", 100),
+        ("initializing", 110),
+        ("running", 130),
+        ("scaledToZero", 145),
+    ]
+    # A phase of zero length is never observable, so it is not listed.
+    instant = Timings(pending_seconds=0, initializing_seconds=1, time_scale=1)
+    assert [s for s, _ in lc.transitions(lc.deploy(0, instant), ONE, instant, 5)] == [
+        "initializing",
+        "running",
+    ]
+    failed = lc.roll_out(0, T, ready=1, error="x")
+    assert lc.transitions(failed, ONE, T, 9) == [("updating", 0), ("updateFailed", 5)]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [lc.deploy(0, T), lc.deploy(0, T, "e"), lc.roll_out(0, T, 2), lc.wake(0, T), lc.resume(0, T)],
+)
+def test_last_transition_is_what_observe_sees(schedule: lc.Schedule) -> None:
+    for now in [x / 4 for x in range(0, 400)]:
+        for scaling in (ONE, ZERO_15):
+            listed = lc.transitions(schedule, scaling, T, now)
+            observed = lc.observe(schedule, scaling, T, now)
+            if listed:
+                assert listed[-1] == (observed.state, observed.since)
+            assert [at for _, at in listed] == sorted(at for _, at in listed)
 
 
 @pytest.fixture
-def client(emulator: EmulatorHandle) -> Iterator[httpx.Client]:
-    with loopback_client(
-        base_url=f"{emulator.base_url}/v2/endpoint/{emulator.user}",
-        headers=emulator.headers,
-        timeout=10,
-    ) as c:
-        yield c
+def endpoints(emulator: EmulatorHandle) -> Iterator[Endpoints]:
+    client = Endpoints(emulator)
+    yield client
+    client.close()
 
 
 def body(name: str, min_replica: int = 1, timeout: int | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": "public",
-        "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {
-            "accelerator": "cpu",
-            "instanceType": "intel-spr",
-            "instanceSize": "x1",
-            "scaling": {"minReplica": min_replica, "maxReplica": 2, "scaleToZeroTimeout": timeout},
-        },
-        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-    }
+    return endpoint_body(name, min_replica=min_replica, scale_to_zero_timeout=timeout)
 
 
-def create(client: httpx.Client, endpoint: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(str(client.base_url).rstrip("/"), json=endpoint)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
+def path(endpoints: Endpoints, name: str, action: str = "") -> str:
+    suffix = f"/{action}" if action else ""
+    return f"/v2/endpoint/{endpoints.namespace}/{name}{suffix}"
 
 
-def watch(client: httpx.Client, name: str, until: str, timeout: float = 10) -> list[str]:
-    """Poll the endpoint and return the distinct states seen, in order, until `until`."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = client.get(f"/{name}").json()["status"]["state"]
-        if not seen or seen[-1] != state:
-            seen.append(state)
-        if state == until:
-            return seen
-        time.sleep(0.02)
-    raise AssertionError(f"{name} never reached {until}: {seen}")
-
-
-def test_create_runs_through_the_states(client: httpx.Client) -> None:
-    create(client, body("ep"))
-    assert watch(client, "ep", "running") == ["pending", "initializing", "running"]
-    status = client.get("/ep").json()["status"]
+def test_create_runs_through_the_states(endpoints: Endpoints) -> None:
+    endpoints.create(body("ep"))
+    assert endpoints.watch("ep", "running") == ["pending", "initializing", "running"]
+    status = endpoints.get("ep")["status"]
     assert (status["readyReplica"], status["targetReplica"], status["message"]) == (
         1,
         1,
         "Endpoint is ready",
     )
+    (pending, p_at), (initializing, i_at), (running, r_at) = endpoints.transitions("ep")
+    assert (pending, initializing, running) == ("pending", "initializing", "running")
+    # The fixture's timings: pending and initializing last 0.2 s each.
+    assert i_at - p_at == pytest.approx(0.2) and r_at - i_at == pytest.approx(0.2)
 
 
-def test_update_pause_resume_scale(client: httpx.Client) -> None:
-    create(client, body("ep"))
-    watch(client, "ep", "running")
-    updated = client.put("/ep", json={"compute": {"scaling": {"minReplica": 2}}}).json()["status"]
+def test_update_pause_resume_scale(endpoints: Endpoints) -> None:
+    http = endpoints.http
+    endpoints.create(body("ep"))
+    endpoints.watch("ep", "running")
+    mark = endpoints.mark("ep")
+    updated = endpoints.update("ep", {"compute": {"scaling": {"minReplica": 2}}})["status"]
     assert (updated["state"], updated["readyReplica"], updated["targetReplica"]) == (
         "updating",
         1,
         2,
     )
-    assert watch(client, "ep", "running") == ["updating", "running"]
-    assert client.get("/ep").json()["status"]["readyReplica"] == 2
+    assert endpoints.watch("ep", "running", since=mark) == ["updating", "running"]
+    assert endpoints.get("ep")["status"]["readyReplica"] == 2
 
-    paused = client.post("/ep/pause").json()["status"]
+    paused = endpoints.action("ep", "pause")["status"]
     assert (paused["state"], paused["readyReplica"], paused["targetReplica"]) == ("paused", 0, 0)
-    assert client.post("/ep/pause").json()["status"]["state"] == "paused"  # idempotent
-    assert client.post("/ep/scale-to-zero").json()["status"]["state"] == "paused"  # stays paused
-    updated_while_paused = client.put(
-        "/ep", json={"compute": {"scaling": {"maxReplica": 3}}}
-    ).json()
+    assert endpoints.action("ep", "pause")["status"]["state"] == "paused"  # idempotent
+    assert endpoints.action("ep", "scale-to-zero")["status"]["state"] == "paused"  # stays paused
+    updated_while_paused = endpoints.update("ep", {"compute": {"scaling": {"maxReplica": 3}}})
     assert updated_while_paused["status"]["state"] == "paused"
-    assert client.post("/ep/resume").json()["status"]["state"] == "pending"
-    assert watch(client, "ep", "running")[-2:] == ["initializing", "running"]
-    already = client.post("/ep/resume")
+    mark = endpoints.mark("ep")
+    assert endpoints.action("ep", "resume")["status"]["state"] == "pending"
+    assert endpoints.watch("ep", "running", since=mark) == ["pending", "initializing", "running"]
+    already = http.post(path(endpoints, "ep", "resume"))
     assert already.status_code == 400 and "already running" in already.json()["error"]
 
-    scaled = client.post("/ep/scale-to-zero").json()["status"]
+    scaled = endpoints.action("ep", "scale-to-zero")["status"]
     assert (scaled["state"], scaled["readyReplica"], scaled["targetReplica"]) == (
         "scaledToZero",
         0,
         0,
     )
-    assert client.post("/ep/resume").json()["status"]["state"] == "pending"
-    watch(client, "ep", "running")
+    mark = endpoints.mark("ep")
+    assert endpoints.action("ep", "resume")["status"]["state"] == "pending"
+    assert endpoints.watch("ep", "running", since=mark) == ["pending", "initializing", "running"]
+    assert [state for state, _ in endpoints.transitions("ep")] == [
+        "pending",
+        "initializing",
+        "running",
+        "updating",
+        "running",
+        "paused",
+        "pending",
+        "initializing",
+        "running",
+        "scaledToZero",
+        "pending",
+        "initializing",
+        "running",
+    ]
 
 
 def test_update_during_deployment_restarts_it(
-    client: httpx.Client, emulator: EmulatorHandle
+    endpoints: Endpoints, emulator: EmulatorHandle
 ) -> None:
-    emulator.faults.set_timings(pending_seconds=0.4)
-    create(client, body("ep"))
-    time.sleep(0.2)
-    restarted = client.put("/ep", json={"model": {"revision": "abc"}}).json()["status"]
+    # A pending phase far longer than the test: the update surely arrives while it lasts.
+    emulator.faults.set_timings(pending_seconds=600)
+    endpoints.create(body("ep"))
+    emulator.faults.set_timings(pending_seconds=0.2)  # the restarted deployment is quick
+    mark = endpoints.mark("ep")
+    restarted = endpoints.update("ep", {"model": {"revision": "abc"}})["status"]
     assert restarted["state"] == "pending"
-    assert watch(client, "ep", "running") == ["pending", "initializing", "running"]
+    assert endpoints.watch("ep", "running", since=mark) == ["pending", "initializing", "running"]
+    (_, first), (_, second), *_ = endpoints.transitions("ep")
+    assert second > first  # the second "pending" began at the update: the deployment restarted
 
 
-def test_failed_endpoint_can_be_resumed(client: httpx.Client, emulator: EmulatorHandle) -> None:
+def test_failed_endpoint_can_be_resumed(endpoints: Endpoints, emulator: EmulatorHandle) -> None:
     emulator.faults.fail_deployments(message="CUDA out of memory", operations=["create"])
-    create(client, body("ep"))
-    assert watch(client, "ep", "failed") == ["pending", "initializing", "failed"]
-    status = client.get("/ep").json()["status"]
+    endpoints.create(body("ep"))
+    assert endpoints.watch("ep", "failed") == ["pending", "initializing", "failed"]
+    status = endpoints.get("ep")["status"]
     assert (status["errorMessage"], status["message"], status["readyReplica"]) == (
         "CUDA out of memory",
         "Endpoint failed to start",
         0,
     )
-    client.post("/ep/resume")
-    watch(client, "ep", "running")
-    assert client.get("/ep").json()["status"]["errorMessage"] is None
+    mark = endpoints.mark("ep")
+    endpoints.action("ep", "resume")
+    assert endpoints.watch("ep", "running", since=mark) == ["pending", "initializing", "running"]
+    assert endpoints.get("ep")["status"]["errorMessage"] is None
 
 
-def test_update_failure_then_fix(client: httpx.Client, emulator: EmulatorHandle) -> None:
-    create(client, body("ep"))
-    watch(client, "ep", "running")
+def test_update_failure_then_fix(endpoints: Endpoints, emulator: EmulatorHandle) -> None:
+    endpoints.create(body("ep"))
+    endpoints.watch("ep", "running")
     emulator.faults.fail_deployments(message="bad revision", operations=["update"])
-    client.put("/ep", json={"model": {"revision": "broken"}})
-    assert watch(client, "ep", "updateFailed") == ["updating", "updateFailed"]
-    assert client.get("/ep").json()["status"]["errorMessage"] == "bad revision"
-    client.put("/ep", json={"model": {"revision": "fixed"}})
-    assert watch(client, "ep", "running") == ["updating", "running"]
+    mark = endpoints.mark("ep")
+    endpoints.update("ep", {"model": {"revision": "broken"}})
+    assert endpoints.watch("ep", "updateFailed", since=mark) == ["updating", "updateFailed"]
+    assert endpoints.get("ep")["status"]["errorMessage"] == "bad revision"
+    mark = endpoints.mark("ep")
+    endpoints.update("ep", {"model": {"revision": "fixed"}})
+    assert endpoints.watch("ep", "running", since=mark) == ["updating", "running"]
 
 
-def test_empty_update_changes_nothing(client: httpx.Client) -> None:
-    create(client, body("ep"))
-    watch(client, "ep", "running")
-    before = client.get("/ep").json()
-    after = client.put("/ep", json={}).json()
+def test_empty_update_changes_nothing(endpoints: Endpoints) -> None:
+    endpoints.create(body("ep"))
+    endpoints.watch("ep", "running")
+    before = endpoints.get("ep")
+    after = endpoints.update("ep", {})
     assert after["status"]["state"] == "running"
     assert after["status"]["updatedAt"] == before["status"]["updatedAt"]
+    assert len(endpoints.transitions("ep")) == 3
 
 
-def test_updated_at_moves_with_transitions(client: httpx.Client) -> None:
-    created = create(client, body("ep"))["status"]
-    watch(client, "ep", "running")
-    running = client.get("/ep").json()["status"]
+def test_updated_at_moves_with_transitions(endpoints: Endpoints) -> None:
+    created = endpoints.create(body("ep"))["status"]
+    endpoints.watch("ep", "running")
+    running = endpoints.get("ep")["status"]
     assert running["createdAt"] == created["createdAt"]
     assert running["updatedAt"] > created["updatedAt"]
+
+
+def test_transitions_survive_a_restart_and_need_the_admin_token(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite3")
+    with run_emulator(state=state, token="tok", backend="synthetic", **FAST_TIMINGS) as emu:
+        client = Endpoints(emu)
+        client.create(body("ep"))
+        client.watch("ep", "running")
+        mark = client.mark("ep")
+        client.action("ep", "pause")
+        assert client.watch("ep", "paused", since=mark) == ["paused"]
+        before = client.transitions("ep")
+        denied = client.http.get(
+            f"/emulator/endpoints/{emu.user}/ep/transitions",
+            headers={"authorization": "Bearer nobody"},
+        )
+        assert denied.status_code == 401
+        missing = client.http.get(f"/emulator/endpoints/{emu.user}/nope/transitions")
+        assert missing.status_code == 404
+        client.close()
+    with run_emulator(state=state, token="tok", backend="synthetic") as emu:
+        client = Endpoints(emu)
+        assert client.transitions("ep") == before
+        client.close()
 
 
 def test_auto_scale_to_zero_after_idle_minutes(
     make_emulator: Callable[..., EmulatorHandle],
 ) -> None:
     emu = make_emulator(time_scale=0.5 / (15 * 60))  # 15 minutes last 0.5 s
-    with loopback_client(
-        base_url=f"{emu.base_url}/v2/endpoint/{emu.user}", headers=emu.headers, timeout=10
-    ) as client:
-        create(client, body("idle", min_replica=0, timeout=15))
-        create(client, body("kept", min_replica=1, timeout=15))
-        assert watch(client, "idle", "scaledToZero") == [
+    endpoints = Endpoints(emu)
+    try:
+        endpoints.create(body("idle", min_replica=0, timeout=15))
+        endpoints.create(body("kept", min_replica=1, timeout=15))
+        assert endpoints.watch("idle", "scaledToZero") == [
             "pending",
             "initializing",
             "running",
             "scaledToZero",
         ]
-        time.sleep(0.3)
-        assert client.get("/kept").json()["status"]["state"] == "running"
+        *_, (_, running_at), (_, idle_at) = endpoints.transitions("idle")
+        assert idle_at - running_at == pytest.approx(0.5)  # the 15-minute timeout, scaled
+        # "kept" has minReplica 1: past the instant it would have gone idle, it still runs.
+        endpoints.watch("kept", "running")
+        (*_, (_, kept_running_at)) = endpoints.transitions("kept")
+        while time.time() < kept_running_at + 0.5:
+            time.sleep(0.05)
+        assert [state for state, _ in endpoints.transitions("kept")] == [
+            "pending",
+            "initializing",
+            "running",
+        ]
+    finally:
+        endpoints.close()

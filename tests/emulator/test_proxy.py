@@ -4,8 +4,10 @@ the health route, and the hand-off to the serving layer."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -36,6 +38,8 @@ class RecordingServing:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, str], ServedEndpoint]] = []
         self.started = False
+        self.release = threading.Event()
+        """Ends the responses to `/hold`, which stream until it is set."""
 
     async def startup(self) -> None:
         self.started = True
@@ -53,6 +57,14 @@ class RecordingServing:
                     await asyncio.sleep(0.02)
 
             return StreamingResponse(ticks(), media_type="text/event-stream")
+        if path == "/hold":
+
+            async def held() -> AsyncIterator[bytes]:
+                yield b"data: held\n\n"
+                while not self.release.is_set():
+                    await asyncio.sleep(0.01)
+
+            return StreamingResponse(held(), media_type="text/event-stream")
         body = await request.body()
         return JSONResponse(
             {"path": path, "body": body.decode()},
@@ -143,12 +155,17 @@ def test_private_endpoints_are_403_on_their_url(endpoints: Endpoints, emu: Emula
 
 
 def test_not_ready_is_503_and_ready_is_200(endpoints: Endpoints, emu: EmulatorHandle) -> None:
-    emu.faults.set_timings(pending_seconds=0.5)
+    emu.faults.set_timings(pending_seconds=600)  # surely still pending when called
     endpoints.create(endpoint_body("slow"))
     url = endpoints.url("slow")
     response = call(url)
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    endpoints.watch("slow", "running")
+    assert endpoints.state("slow") == "pending"
+    # An update restarts the deployment with the timings in force now: a quick one.
+    emu.faults.set_timings(pending_seconds=0.2)
+    mark = endpoints.mark("slow")
+    endpoints.update("slow", {"model": {"revision": "next"}})
+    endpoints.watch("slow", "running", since=mark)
     assert call(url).status_code == 200
 
 
@@ -167,9 +184,10 @@ def test_scaled_to_zero_answers_503_and_wakes_up(
 ) -> None:
     url = running(endpoints, "cold")
     endpoints.action("cold", "scale-to-zero")
+    mark = endpoints.mark("cold")
     response = call(url, "/generate", method="POST", json={"inputs": "x"})
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
-    assert endpoints.watch("cold", "running") == ["initializing", "running"]
+    assert endpoints.watch("cold", "running", since=mark) == ["initializing", "running"]
     assert call(url, "/generate", method="POST", json={"inputs": "x"}).status_code == 201
     assert [c[1] for c in serving.calls] == ["/generate"]
 
@@ -177,8 +195,10 @@ def test_scaled_to_zero_answers_503_and_wakes_up(
 def test_unauthenticated_requests_do_not_wake(endpoints: Endpoints) -> None:
     url = running(endpoints, "cold", type="authenticated")
     endpoints.action("cold", "scale-to-zero")
+    mark = endpoints.mark("cold")
     assert call(url).status_code == 401
-    time.sleep(0.1)
+    # A wake would have begun before the answer: nothing happened since the scale-to-zero.
+    assert endpoints.mark("cold") == mark
     assert endpoints.state("cold") == "scaledToZero"
 
 
@@ -272,7 +292,7 @@ def test_unknown_endpoint_is_404(emu: EmulatorHandle) -> None:
 
 def test_endpoints_keep_serving_while_updating(endpoints: Endpoints, emu: EmulatorHandle) -> None:
     url = running(endpoints, "live")
-    emu.faults.set_timings(updating_seconds=1)
+    emu.faults.set_timings(updating_seconds=600)  # surely still updating when called
     endpoints.update("live", {"compute": {"scaling": {"maxReplica": 3}}})
     assert endpoints.state("live") == "updating"
     assert call(url, "/generate", method="POST").status_code == 201
@@ -297,22 +317,39 @@ def test_traffic_is_counted_and_disconnects_seen(endpoints: Endpoints, emu: Emul
 
 
 def test_activity_keeps_an_endpoint_from_scaling_to_zero(
-    make_emulator: Callable[..., EmulatorHandle],
+    make_emulator: Callable[..., EmulatorHandle], serving: RecordingServing
 ) -> None:
-    emu = make_emulator(time_scale=0.6 / (15 * 60))  # 15 minutes last 0.6 s
+    emu = make_emulator(
+        time_scale=0.6 / (15 * 60),  # 15 minutes last 0.6 s
+        serving_factory=lambda config: serving,
+    )
     client = Endpoints(emu)
     try:
         url = running(client, "used", min_replica=0, scale_to_zero_timeout=15)
         client.create(endpoint_body("unused", min_replica=0, scale_to_zero_timeout=15))
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline:
-            assert call(url).status_code == 200
-            time.sleep(0.1)
-        assert client.state("used") == "running"
-        assert client.state("unused") == "scaledToZero"
-        client.watch("used", "scaledToZero", timeout=5)
+        # A request in flight holds the endpoint up, however long it lasts.
+        with HTTP.stream("GET", url + "/hold", timeout=30) as held:
+            chunks = held.iter_bytes()  # kept: a dropped iterator closes the stream
+            assert next(chunks) == b"data: held\n\n"
+            assert client.watch("unused", "scaledToZero")[-2:] == ["running", "scaledToZero"]
+            *_, (_, unused_running), (_, unused_idle) = client.transitions("unused")
+            assert unused_idle - unused_running == pytest.approx(0.6)
+            (*_, (_, used_running)) = client.transitions("used")
+            while time.time() < used_running + 1.2:  # well past its own idle deadline
+                time.sleep(0.05)
+            assert client.state("used") == "running"
+            serving.release.set()
+        # Once idle, the timeout counts from the end of the last request.
+        assert client.watch("used", "scaledToZero")[-2:] == ["running", "scaledToZero"]
+        (entry,) = [e for e in emu.faults.state()["endpoints"] if e["name"] == "used"]
+        *_, (_, used_idle) = client.transitions("used")
+        assert used_idle - _epoch(entry["lastActivity"]) == pytest.approx(0.6, abs=0.002)
     finally:
         client.close()
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def test_the_real_serving_layer_answers_info(emulator: EmulatorHandle) -> None:

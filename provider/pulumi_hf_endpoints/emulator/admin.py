@@ -9,6 +9,9 @@ All need the default user's token (the one the emulator prints).
   applies to lifecycle phases that start afterwards.
 - `GET /emulator/state`: every endpoint with its state and data-plane counters
   (`requests`, `disconnects`, `inFlight`), the active faults and how many fired per kind.
+- `GET /emulator/endpoints/{namespace}/{name}/transitions`: every state the endpoint has
+  entered since it was created, oldest first, with when (`at`, RFC 3339; `epoch`, seconds).
+  Derived from the stored schedules, so a short phase is never missed, as polling can.
 """
 
 from __future__ import annotations
@@ -103,6 +106,19 @@ async def set_timings(patch: TimingsPatch, _: Admin, emu: EmulatorDep) -> JSONRe
     except ValueError as error:
         raise bad_request(str(error)) from None
     return JSONResponse(_timings_json(emu.service.timings))
+
+
+@router.get("/endpoints/{namespace}/{name}/transitions")
+async def get_transitions(namespace: str, name: str, _: Admin, emu: EmulatorDep) -> JSONResponse:
+    record = emu.service.get(namespace, name)
+    return JSONResponse(
+        {
+            "transitions": [
+                {"state": state, "at": timestamp(at), "epoch": at}
+                for state, at in emu.service.transitions(record)
+            ]
+        }
+    )
 
 
 @router.get("/state")

@@ -151,6 +151,44 @@ def observe(
     raise ValueError(f"unknown final state {final!r}")
 
 
+Transition = tuple[str, float]
+"""A state and the instant (epoch seconds) the endpoint entered it."""
+
+#: Transitions kept per endpoint once their schedule is over; older ones are dropped.
+HISTORY_LIMIT = 200
+
+
+def transitions(
+    schedule: Schedule,
+    scaling: Scaling,
+    timings: Timings,
+    now: float,
+    last_activity: float | None = None,
+    busy: bool = False,
+) -> list[Transition]:
+    """Every state `schedule` has entered by `now`, oldest first, each with when it began.
+
+    Computed from the schedule, not sampled, so a phase of a few milliseconds is listed like a
+    long one. The last entry is always `observe(...)` at `now`; phases of zero length, which no
+    observation can see, are left out.
+    """
+    current = observe(schedule, scaling, timings, now, last_activity, busy)
+    entered: list[Transition] = []
+    start = schedule.started_at
+    for state, seconds in schedule.steps:
+        if seconds > 0 and start <= now:
+            entered.append((state, start))
+        start += seconds
+    if now >= schedule.ends_at:
+        if current.state != SCALED_TO_ZERO or schedule.final != RUNNING:
+            entered.append((schedule.final, schedule.ends_at))
+        elif current.since > schedule.ends_at:  # it ran before going idle
+            entered.append((RUNNING, schedule.ends_at))
+        if current.state != schedule.final:
+            entered.append((current.state, current.since))
+    return entered
+
+
 def deploy(now: float, timings: Timings, error: str | None = None) -> Schedule:
     """A fresh deployment: pending, initializing, then running (or failed with `error`)."""
     steps = ((PENDING, timings.pending_seconds), (INITIALIZING, timings.initializing_seconds))

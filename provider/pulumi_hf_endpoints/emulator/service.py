@@ -96,6 +96,27 @@ class EndpointService:
             self.activity.busy(record.id),
         )
 
+    def transitions(self, record: EndpointRecord) -> list[lifecycle.Transition]:
+        """Every state the endpoint has entered since it was created, with when."""
+        current = lifecycle.transitions(
+            record.schedule,
+            _scaling(record.config),
+            self.timings,
+            self.clock(),
+            record.last_activity,
+            self.activity.busy(record.id),
+        )
+        return [*record.history, *current]
+
+    def _replace_schedule(
+        self, record: EndpointRecord, schedule: lifecycle.Schedule, **changes: Any
+    ) -> EndpointRecord:
+        """`record` with a new schedule; what the old one went through is kept as history."""
+        if schedule is record.schedule:
+            return replace(record, **changes)
+        history = tuple(self.transitions(record))[-lifecycle.HISTORY_LIMIT :]
+        return replace(record, schedule=schedule, history=history, **changes)
+
     def render(self, record: EndpointRecord) -> dict[str, Any]:
         return views.render(record, self.observe(record), self.config.base_url)
 
@@ -214,8 +235,8 @@ class EndpointService:
             failure = self.faults.deployment_failure("update", name)
             schedule = lifecycle.deploy(now, self.timings, failure)
         # paused and scaledToZero endpoints take the new configuration when they next start.
-        record = replace(
-            record, config=config, updated_at=now, updated_by=user.name, schedule=schedule
+        record = self._replace_schedule(
+            record, schedule, config=config, updated_at=now, updated_by=user.name
         )
         self.store.save(record)
         return record
@@ -226,7 +247,7 @@ class EndpointService:
         self.activity.forget(record.id)
 
     def _reschedule(self, record: EndpointRecord, schedule: lifecycle.Schedule) -> EndpointRecord:
-        record = replace(record, schedule=schedule)
+        record = self._replace_schedule(record, schedule)
         self.store.save(record)
         return record
 

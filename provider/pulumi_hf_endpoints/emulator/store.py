@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .lifecycle import Schedule
+from .lifecycle import Schedule, Transition
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS endpoints (
@@ -48,6 +48,8 @@ class EndpointRecord:
     schedule: Schedule
     last_activity: float | None = None
     seq: int = 0
+    history: tuple[Transition, ...] = ()
+    """The transitions of earlier schedules, up to when the current one replaced them."""
 
     def _document(self) -> str:
         return json.dumps(
@@ -58,6 +60,7 @@ class EndpointRecord:
                 "createdBy": self.created_by,
                 "updatedBy": self.updated_by,
                 "schedule": self.schedule.to_json(),
+                "history": [[state, at] for state, at in self.history],
             },
             separators=(",", ":"),
         )
@@ -77,6 +80,7 @@ class EndpointRecord:
             schedule=Schedule.from_json(doc["schedule"]),
             last_activity=row["last_activity"],
             seq=row["seq"],
+            history=tuple((str(s), float(at)) for s, at in doc.get("history", ())),
         )
 
 

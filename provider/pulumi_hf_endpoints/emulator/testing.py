@@ -136,6 +136,13 @@ class FaultsClient:
             rule["message"] = message
         return self.add(rule)
 
+    def transitions(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        """Every state the endpoint entered, oldest first: `{"state", "at", "epoch"}` each."""
+        result: list[dict[str, Any]] = self._call(
+            "GET", f"/endpoints/{namespace}/{name}/transitions"
+        )["transitions"]
+        return result
+
     def list(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
         return result
