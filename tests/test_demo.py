@@ -18,7 +18,7 @@ import pytest
 
 from pulumi_hf_endpoints.api import EndpointsApi
 from pulumi_hf_endpoints.demo_pulumi import PulumiCli
-from pulumi_hf_endpoints.demo_stack import LocalStack, StackError, Step
+from pulumi_hf_endpoints.demo_stack import UNKNOWN, LocalStack, StackError, Step
 from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -259,15 +259,20 @@ def test_local_stack_plans_replaces_deletes_and_destroys(
 
     assert ops(stack.preview()) == {"chat-dev": "create", "chat-prod": "create"}
     assert stack.resources == {}
+    # A plan knows the inputs only: the URLs come from the service.
+    assert stack.planned_outputs["urls"] == UNKNOWN
     assert ops(stack.up()) == {"chat-dev": "create", "chat-prod": "create"}
     first = dict(stack.outputs["endpoints"])
     assert set(stack.outputs["urls"]) == {"dev", "prod"}
 
     stack.set_config("environments", json.dumps({"dev": {"region": "eu-west-1"}}))
     steps = stack.up()
-    assert ops(steps) == {"chat-dev": "replace", "chat-prod": "same"}
+    assert [s.op for s in steps if s.name == "chat-dev"] == ["replace", "delete-replaced"]
+    assert ops(steps[:-1]) == {"chat-dev": "replace", "chat-prod": "same"}
     replaced = next(s for s in steps if s.op == "replace")
-    assert replaced.changed == {"region": ("us-east-1", "eu-west-1")}
+    # As the CLI lists it: old inputs against the re-checked ones, with the fresh auto-name.
+    assert replaced.changed["region"] == ("us-east-1", "eu-west-1")
+    assert set(replaced.changed) == {"name", "region"}
     assert stack.outputs["endpoints"]["dev"] != first["dev"]  # auto-named: a new endpoint first
     assert stack.outputs["endpoints"]["prod"] == first["prod"]
 
@@ -307,3 +312,32 @@ def test_local_stack_reports_check_failures_and_provider_errors(
     assert stack.resources == {}
     with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
         assert api.list_endpoints(emulator.user) == []  # the provider rolled its create back
+
+
+def test_local_stack_writes_secrets_as_pulumi_marks_them(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: sealed\nruntime: python\n")
+    (project / "__main__.py").write_text(
+        "import pulumi\n"
+        "from pulumi_hf_endpoints import InferenceEndpoint\n"
+        "InferenceEndpoint('s', repository='gpt2', framework='pytorch', accelerator='cpu',\n"
+        "    vendor='aws', region='us-east-1', instance_type='intel-icl', instance_size='x2',\n"
+        "    secrets={'API_KEY': 'sv-sealed-value-4711'}, wait=False)\n"
+    )
+    stack = LocalStack(
+        project, tmp_path / "work", env={"PULUMI_HF_ENDPOINTS_POLL_INTERVAL": "0.05"}
+    )
+    (tmp_path / "work").mkdir()
+    stack.set_config("huggingface:apiUrl", emulator.api_url)
+    stack.set_config("huggingface:token", emulator.token, secret=True)
+    stack.up()
+    text = (tmp_path / "work" / "stack.json").read_text()
+    assert "sv-sealed-value-4711" not in text and emulator.token not in text
+    (resource,) = json.loads(text)["resources"]
+    for props in (resource["inputs"], resource["outputs"]):
+        assert set(props["secrets"]) == {"4dabf18193072939515e22adb298388d", "ciphertext"}
+    assert resource["outputs"]["repository"] == "gpt2"  # the rest stays readable
+    stack.destroy()

@@ -175,6 +175,8 @@ class ApiConfig:
     catalog_url: str = DEFAULT_CATALOG_URL
     hub_url: str = DEFAULT_HUB_URL
     namespace: str | None = None
+    token_source: str | None = None
+    """Where the token came from ("the HF_TOKEN environment variable"...), for messages."""
 
     @classmethod
     def resolve(
@@ -186,12 +188,16 @@ class ApiConfig:
         hub_url: str | None = None,
         namespace: str | None = None,
         environ: Mapping[str, str] | None = None,
+        token_source: str = "the token given explicitly",
     ) -> ApiConfig:
         """Explicit values win; the rest comes from the environment (see the resolve_* helpers
-        and :func:`pulumi_hf_endpoints.auth.get_token` for the token's search order)."""
+        and :func:`pulumi_hf_endpoints.auth.find_token` for the token's search order).
+        `token_source` names where an explicit `token` came from."""
         resolved_api = resolve_api_url(api_url, environ)
+        found, source = auth.find_token(token, environ, explicit_source=token_source)
         return cls(
-            token=auth.get_token(token, environ),
+            token=found,
+            token_source=source,
             api_url=resolved_api,
             catalog_url=resolve_catalog_url(catalog_url, environ, api_url=resolved_api),
             hub_url=resolve_hub_url(hub_url, environ, api_url=resolved_api),

@@ -28,21 +28,33 @@ def token_path(environ: Mapping[str, str] | None = None) -> Path:
     return base / "huggingface" / "token"
 
 
-def get_token(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
-    """The first token found: explicit, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file.
+def find_token(
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    explicit_source: str = "the token given explicitly",
+) -> tuple[str | None, str | None]:
+    """The first token found (explicit, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file)
+    and where it came from, for messages that must say so without showing the token.
 
     An empty value counts as absent, as in huggingface_hub.
     """
     token = _clean(explicit)
     if token:
-        return token
+        return token, explicit_source
     env = os.environ if environ is None else environ
     for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         token = _clean(env.get(var))
         if token:
-            return token
+            return token, f"the {var} environment variable"
     path = token_path(env)
     try:
-        return _clean(path.read_text(encoding="utf-8"))
+        token = _clean(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        return None
+        return None, None
+    return (token, f"the token file {path}") if token else (None, None)
+
+
+def get_token(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The first token found: explicit, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file."""
+    return find_token(explicit, environ)[0]

@@ -38,7 +38,16 @@ STOP_SEQUENCES = ["\nUser:", "<|endoftext|>", "</s>"]
 STEPS = 6
 EXAMPLE = "quickstart"
 REPLICAS = 2
-_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+_SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "replace": "+-",
+    "delete": "-",
+    "delete-replaced": "-",
+    "same": " ",
+}
+_DOING = {"delete-replaced": "deleting replaced"}
+_DONE = {"delete-replaced": "deleted replaced"}
 
 
 def find_example(name: str) -> Path:
@@ -255,9 +264,11 @@ class HostStack:
         if phase == "plan":
             self.console.line(_describe(step))
         elif phase == "start":
-            self.console.line(f"{_SYMBOL[step.op]} {step.op[:-1]}ing {step.name} ...")
+            doing = _DOING.get(step.op, f"{step.op[:-1]}ing")
+            self.console.line(f"{_SYMBOL[step.op]} {doing} {step.name} ...")
         elif step.op != "same":
-            self.console.line(f"{_SYMBOL[step.op]} {step.op}d {step.name} in {step.seconds:.1f} s")
+            done = _DONE.get(step.op, f"{step.op}d")
+            self.console.line(f"{_SYMBOL[step.op]} {done} {step.name} in {step.seconds:.1f} s")
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         self.stack.set_config(key, value, secret=secret)
@@ -271,6 +282,8 @@ class HostStack:
             counts[step.op] = counts.get(step.op, 0) + 1
         changes = ", ".join(f"{n} to {op}" for op, n in counts.items() if op != "same")
         self.console.note(f"Resources: {changes or 'no changes'}")
+        for key, value in self.stack.planned_outputs.items():
+            self.console.note(f"output {key} = {value}")
         return steps
 
     def up(self) -> list[Step]:

@@ -13,12 +13,13 @@ state written to `stack.json`, and errors reported as `StackError` with the prov
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import runpy
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,19 @@ from ._hostdriver.engine import CheckFailedError, Engine, Phase, Step, StepListe
 from ._hostdriver.host import HostStartError, ProviderError, ProviderHost, urn_name_type
 from ._hostdriver.program import EngineMonitor, run_program
 
-__all__ = ["LocalStack", "Phase", "StackError", "Step", "StepListener", "project_name"]
+__all__ = [
+    "UNKNOWN",
+    "LocalStack",
+    "Phase",
+    "StackError",
+    "Step",
+    "StepListener",
+    "project_name",
+]
+
+
+UNKNOWN = "[known after pulumi up]"
+"""How a stack output appears in a plan when its value comes from the service."""
 
 
 class StackError(RuntimeError):
@@ -59,6 +72,23 @@ def _stack_errors() -> Iterator[None]:
         raise StackError(f"the provider host did not start: {exc}") from None
 
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""The key Pulumi's state uses to mark a secret value (`sig.Secret` in the SDK)."""
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _sealed(props: Mapping[str, Any], secret: Collection[str]) -> dict[str, Any]:
+    """`props` as Pulumi's state writes them: each secret value in a secret envelope. Pulumi
+    encrypts the value with the stack's secrets provider; this local stack has none and never
+    reads its file back, so the envelope holds no value at all."""
+    return {
+        key: {SECRET_SIG: SECRET_SIG_VALUE, "ciphertext": "[not kept by this local stack]"}
+        if key in secret
+        else value
+        for key, value in props.items()
+    }
+
+
 class LocalStack:
     """One stack of a Pulumi project, deployed through the provider host; state in `work_dir`.
 
@@ -81,6 +111,8 @@ class LocalStack:
         self.state_path = work_dir / "stack.json"
         self.config: dict[str, str] = {}
         self.outputs: dict[str, Any] = {}
+        self.planned_outputs: dict[str, Any] = {}
+        """The stack outputs a preview knows; those known only after `up` are `UNKNOWN`."""
         self._secret_keys: set[str] = set()
         self._env = {"PULUMI_STACK": stack, **(env or {})}
         self._listener = listener
@@ -108,8 +140,9 @@ class LocalStack:
         return self._operation(preview=False)
 
     def destroy(self) -> list[Step]:
-        """`pulumi destroy`: delete every resource, newest first."""
-        with self._deployment() as engine:
+        """`pulumi destroy`: delete every resource; the provider is configured as the last `up`
+        left it in the state, as the CLI does without `--run-program`."""
+        with self._deployment(saved_config=True) as engine:
             engine.destroy_all()
             self.outputs = {}
             self._save()
@@ -124,7 +157,7 @@ class LocalStack:
     # --- internals -------------------------------------------------------------------------
 
     @contextmanager
-    def _deployment(self) -> Iterator[Engine]:
+    def _deployment(self, *, saved_config: bool = False) -> Iterator[Engine]:
         """The stack's engine, with a fresh, configured host; failures become `StackError`s."""
         self._steps = []
         host = ProviderHost(
@@ -136,14 +169,16 @@ class LocalStack:
             start_timeout=60,
         )
         with _stack_errors(), host:
-            host.configure(self.config, secret_keys=self._secret_keys, timeout=60)
             if self._engine is None:
                 self._engine = Engine(host, listener=self._on_step)
-            self._engine.host = host
+            if saved_config:
+                self._engine.use_host(host)
+            else:
+                self._engine.use_host(host, self.config, secret_keys=self._secret_keys)
             yield self._engine
 
     def _operation(self, *, preview: bool) -> list[Step]:
-        with self._deployment() as engine:
+        with self._deployment() as engine, engine.deployment(preview=preview):
             monitor = EngineMonitor(engine, self.project, self.stack, preview=preview)
             exports = self._run_program(monitor)
             if monitor.errors:
@@ -151,10 +186,13 @@ class LocalStack:
                     self._save()
                 raise monitor.errors[0]
             engine.remove_undeclared(monitor.declared, preview=preview)
-            if not preview:
+            if preview:
+                self.planned_outputs = exports
+            else:
                 self.outputs = exports
-                self._save()
-            return list(self._steps)
+        if not preview:
+            self._save()
+        return list(self._steps)
 
     def _run_program(self, monitor: EngineMonitor) -> dict[str, Any]:
         """Run `__main__.py` with the stack's config; return its stack outputs."""
@@ -170,7 +208,12 @@ class LocalStack:
             finally:
                 sys.path.remove(str(self.project_dir))
             root: Any = pulumi.runtime.get_root_resource()
-            return pulumi.Output.from_input(dict(root.outputs)).apply(exports.update)
+            settled = []
+            for key, value in dict(root.outputs).items():
+                exports[key] = UNKNOWN  # until it resolves: in a preview, some never do
+                output = pulumi.Output.from_input(value)
+                settled.append(output.apply(functools.partial(exports.__setitem__, key)))
+            return pulumi.Output.all(*settled)
 
         try:
             run_program(
@@ -199,8 +242,8 @@ class LocalStack:
                     "type": urn_name_type(entry.urn)[1],
                     "name": urn_name_type(entry.urn)[0],
                     "id": entry.id,
-                    "inputs": entry.inputs,
-                    "outputs": entry.outputs,
+                    "inputs": _sealed(entry.inputs, entry.secret_inputs),
+                    "outputs": _sealed(entry.outputs, entry.secret_outputs),
                 }
                 for entry in entries
             ]

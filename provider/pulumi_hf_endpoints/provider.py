@@ -36,11 +36,13 @@ from .errors import (
     ConflictError,
     EndpointFailedError,
     EndpointsApiError,
+    ForbiddenError,
     NotFoundError,
     ServerError,
+    UnauthorizedError,
     WaitTimeoutError,
 )
-from .properties import NAME_MAX_LENGTH, REPLACE_ON_CHANGES
+from .properties import NAME_MAX_LENGTH, OUTPUT_ONLY, REPLACE_ON_CHANGES
 
 if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
     from . import spec
@@ -48,9 +50,13 @@ if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at im
 
 log = logging.getLogger("pulumi_hf_endpoints.provider")
 
-# Keys the provider adds to inputs for its own use; never sent to the service.
+# Keys the provider adds to inputs and outputs for its own use; never sent to the service.
 LOGICAL_NAME_KEY = "__logicalName"
 DEFAULTS_KEY = "__defaults"
+INPUT_KEYS_KEY = "__inputKeys"
+"""In outputs: the properties the checked inputs hold. Read gets only the outputs, and refresh
+must return inputs with exactly these keys (else the next plan shows properties the program
+never set, such as the namespace resolved at create, as removed)."""
 _INTERNAL_PREFIX = "__"
 
 _AUTONAME_SUFFIX = 7
@@ -60,6 +66,34 @@ _ROLLBACK_ATTEMPTS = 3
 
 class EndpointError(RuntimeError):
     """An operation on an endpoint failed; the message says what happened and what to do."""
+
+
+STACK_CONFIG_TOKEN = "the stack config `huggingface:token`"
+MIN_CLI_FOR_CONFIG = "3.139"
+"""The first Pulumi CLI that sends stack config to dynamic providers (pulumi/pulumi#17673)."""
+
+
+def failure(what: str, exc: BaseException, config: ApiConfig | None = None) -> EndpointError:
+    """`what` failed because of `exc`; a refused token also says where it came from (never what
+    it is) and how stack config reaches the provider."""
+    message = f"{what} failed: {exc}"
+    if config is None or not isinstance(exc, UnauthorizedError | ForbiddenError):
+        return EndpointError(message)
+    if config.token is None:
+        return EndpointError(
+            f"{message}. No Hugging Face token was found: in a stack, run `pulumi config set "
+            "--secret huggingface:token <token>` (stack config reaches dynamic providers from "
+            f"Pulumi CLI {MIN_CLI_FOR_CONFIG} on; older CLIs leave HF_TOKEN and the token file "
+            "of `hf auth login` as the only sources)"
+        )
+    message += f". The token came from {config.token_source}"
+    if config.token_source == STACK_CONFIG_TOKEN:
+        message += (
+            ". `pulumi refresh` and `pulumi destroy` configure the provider with the stack "
+            "config saved by the last `pulumi up`: if huggingface:token changed since, run "
+            "`pulumi up` first, or pass --run-program to use the current config"
+        )
+    return EndpointError(message)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -100,6 +134,23 @@ def _spec_of_state(props: Mapping[str, Any]) -> spec.EndpointSpec:
         if k in spec.PROPERTY_NAMES and not _contains_unknown(v)
     }
     return spec.spec_from_state(known)
+
+
+def _input_keys(outputs: Mapping[str, Any]) -> list[str]:
+    """The properties the checked inputs hold, as recorded in the outputs. Outputs written by
+    0.1.0 do not record them: they are the outputs' properties but the namespace, which is
+    always an output and rarely an input (an input that is dropped here comes back unchanged
+    from the program at the next Check, so nothing is planned)."""
+    recorded = outputs.get(INPUT_KEYS_KEY)
+    if isinstance(recorded, list | tuple) and all(isinstance(k, str) for k in recorded):
+        return sorted(recorded)
+    from . import spec
+
+    return sorted(
+        key
+        for key in _public(outputs)
+        if key in spec.PROPERTY_NAMES and key not in OUTPUT_ONLY and key != "namespace"
+    )
 
 
 def _split_id(id_: str) -> tuple[str, str]:
@@ -173,6 +224,7 @@ class InferenceEndpointProvider(ResourceProvider):
 
         return ApiConfig.resolve(
             token=self._config.get(settings.TOKEN),
+            token_source=STACK_CONFIG_TOKEN,
             api_url=self._config.get(settings.API_URL),
             namespace=self._config.get(settings.NAMESPACE),
         )
@@ -240,7 +292,10 @@ class InferenceEndpointProvider(ResourceProvider):
 
         desired = self._desired(props)
         api, config = self._client()
-        namespace = desired.namespace or config.namespace or api.default_namespace()
+        try:
+            namespace = desired.namespace or config.namespace or api.default_namespace()
+        except EndpointsApiError as exc:
+            raise failure("finding the token's namespace (whoami)", exc, config) from None
         name = desired.name
         if name is None:  # check() always sets it; guard against a program that skipped check
             raise EndpointError("name is required")
@@ -255,7 +310,11 @@ class InferenceEndpointProvider(ResourceProvider):
                     f"an endpoint named '{name}' already exists in namespace '{namespace}'. "
                     "Set adoptExisting (adopt_existing=True) to take it over and make it match "
                     "this resource, or choose another name. Dynamic resources cannot be "
-                    "imported with `pulumi import`."
+                    "imported with `pulumi import`. If this resource is being replaced (`pulumi "
+                    "up --replace`, `pulumi state taint`, a replacement trigger) with the "
+                    "delete_before_replace option set to False, Pulumi creates the new endpoint "
+                    "while the old one still holds the name: leave the option unset (an "
+                    "explicit name is then replaced by deleting first) or drop `name`."
                 ) from None
             raw = self._adopt(api, namespace, name, desired)
             adopted = True
@@ -266,7 +325,7 @@ class InferenceEndpointProvider(ResourceProvider):
                 f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
             ) from None
         except EndpointsApiError as exc:
-            raise EndpointError(f"creating endpoint {namespace}/{name} failed: {exc}") from None
+            raise failure(f"creating endpoint {namespace}/{name}", exc, config) from None
         try:
             info = self._settle(api, config, namespace, name, desired, raw)
         except Exception as exc:
@@ -277,7 +336,7 @@ class InferenceEndpointProvider(ResourceProvider):
                 ) from None
             cleanup = self._delete_quietly(api, namespace, name)
             raise EndpointError(f"{exc}; {cleanup}") from None
-        outputs = self._outputs(desired, namespace, name, info, props.get(DEFAULTS_KEY))
+        outputs = self._outputs(desired, namespace, name, info, props)
         return CreateResult(f"{namespace}/{name}", outputs)
 
     def _adopt(
@@ -371,30 +430,48 @@ class InferenceEndpointProvider(ResourceProvider):
             WaitTimeoutError,
             spec.MalformedEndpointError,
         ) as exc:
-            raise EndpointError(f"updating endpoint {namespace}/{name} failed: {exc}") from None
-        return UpdateResult(self._outputs(desired, namespace, name, info, news.get(DEFAULTS_KEY)))
+            raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
+        return UpdateResult(self._outputs(desired, namespace, name, info, news))
 
     # --- read / delete --------------------------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh (props = the outputs in state) or `InferenceEndpoint.get` (props = nothing
+        but the provider: the engine passes the program's inputs as the state)."""
         from . import spec
 
         namespace, name = _split_id(id_)
-        api, _ = self._client()
+        lookup = not _public(props)
+        api, config = self._client()
         try:
             raw = api.get_endpoint(namespace, name)
         except NotFoundError:
-            return ReadResult(id_="", outs={})
+            if lookup:  # the engine would accept an empty answer and resolve every output None
+                raise EndpointError(
+                    f"InferenceEndpoint.get: there is no endpoint '{id_}' (id 'namespace/name')"
+                    f" that {config.token_source or 'this token'} can see"
+                ) from None
+            return ReadResult(id_="", outs={})  # gone: the engine drops it from the state
+        except EndpointsApiError as exc:
+            raise failure(f"reading endpoint {id_}", exc, config) from None
         try:
             info = spec.EndpointInfo.from_api(raw)
         except spec.MalformedEndpointError as exc:
             raise EndpointError(f"reading endpoint {namespace}/{name} failed: {exc}") from None
-        prior = _spec_of_state(props) if _public(props) else None
-        live = spec.spec_from_api(info, namespace, prior=prior)
-        inputs = live.to_properties()
-        if props.get(DEFAULTS_KEY):
-            inputs[DEFAULTS_KEY] = list(props[DEFAULTS_KEY])
-        outputs = {**inputs, **spec.status_outputs(info)}
+        prior = None if lookup else _spec_of_state(props)
+        live = spec.spec_from_api(info, namespace, prior=prior).to_properties()
+        keys = sorted(live) if lookup else _input_keys(props)
+        inputs = {key: live[key] for key in keys if key in live}
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY):
+            if props.get(key):
+                inputs[key] = props[key]
+        outputs = {
+            **inputs,
+            "namespace": namespace,
+            "name": name,
+            **spec.status_outputs(info),
+            INPUT_KEYS_KEY: keys,
+        }
         return ReadResult(id_=id_, outs=outputs, inputs=inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -403,7 +480,7 @@ class InferenceEndpointProvider(ResourceProvider):
         try:
             api.delete_endpoint(namespace, name, missing_ok=True)
         except EndpointsApiError as exc:
-            raise EndpointError(f"deleting endpoint {namespace}/{name} failed: {exc}") from None
+            raise failure(f"deleting endpoint {namespace}/{name}", exc, config) from None
         # Wait until the name is free, so a replacement may reuse it.
         from .waiting import Waiter, poll_interval
 
@@ -457,14 +534,17 @@ class InferenceEndpointProvider(ResourceProvider):
         namespace: str,
         name: str,
         info: spec.EndpointInfo,
-        defaults: Any = None,
+        inputs: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """Outputs: the inputs as applied, the computed status, and which inputs were
-        defaulted (kept so that refresh, which rewrites inputs, keeps an auto-name)."""
+        """Outputs: the inputs as applied, the computed status, and what refresh needs to give
+        back exactly the inputs it was given: their keys, which were defaulted (an auto-name),
+        and the logical name (Read sees only the outputs)."""
         from . import spec
 
         properties = desired.model_copy(update={"namespace": namespace, "name": name})
         outputs = {**properties.to_properties(), **spec.status_outputs(info)}
-        if defaults:
-            outputs[DEFAULTS_KEY] = list(defaults)
+        outputs[INPUT_KEYS_KEY] = sorted(desired.to_properties())
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY):
+            if inputs.get(key):
+                outputs[key] = inputs[key]
         return outputs

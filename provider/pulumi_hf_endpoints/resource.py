@@ -150,7 +150,10 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
 
     Create and update wait until the endpoint serves (`wait`, `wait_timeout`). Changing
     `name`, `namespace`, `vendor`, `region` or `type` replaces it; the rest changes in place.
-    Pass the arguments as keywords or as an `InferenceEndpointArgs`.
+    An endpoint with an explicit `name` is replaced by deleting it first (the name is unique);
+    an auto-named one gets a new name and serves before the old one goes. Set the
+    `delete_before_replace` resource option to choose otherwise. Pass the arguments as keywords
+    or as an `InferenceEndpointArgs`.
     """
 
     _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_PROPERTIES)
@@ -180,6 +183,14 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
             raise TypeError("pass either an InferenceEndpointArgs or keyword arguments, not both")
         props = _properties(args)
         props[LOGICAL_NAME_KEY] = resource_name
+        if args.name is not None and (opts is None or opts.delete_before_replace is None):
+            # A name is unique in its namespace. A replacement the engine forces (`up
+            # --replace`, `state taint`, a replacement trigger) never asks the provider which
+            # order it needs: without this, it would create the new endpoint under the name the
+            # old one still holds.
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(delete_before_replace=True)
+            )
         self._register(resource_name, props, opts)
 
     def _register(

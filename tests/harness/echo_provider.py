@@ -7,6 +7,9 @@ Props it understands (all optional):
 - `diff_unknown`: `diff` returns `DiffResult()` (DIFF_UNKNOWN) to exercise the engine fallback.
 - `gone`: `read` reports the resource as deleted; `read_inputs`: `read` also returns inputs.
 - `stderr`: a line `create` prints to stderr.
+- `marks`: a directory where Check and Diff hold an exclusive marker while they run (they fail
+  if another holds it: the engine runs them one at a time), and where each Delete leaves a file
+  and, with `gather: N`, waits until N deletes are under way (they fail if N never are).
 Outputs echo the inputs, plus `types` (the Python type of each input seen by the method),
 `config_token` (what `configure` saw) and `op` (the method that produced them).
 Keep it importable: dill pickles it by reference, and the host imports this module.
@@ -14,9 +17,12 @@ Keep it importable: dill pickles it by reference, and the host imports this modu
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pulumi.dynamic import (
@@ -33,6 +39,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 PROVIDER_KEY = "__provider"
+_WAIT = 20.0
 OUTPUT_ONLY = frozenset({"types", "config_token", "op", "check_types"})
 
 
@@ -47,6 +54,44 @@ def _user_props(props: dict[str, Any]) -> dict[str, Any]:
 def _maybe_fail(method: str, props: dict[str, Any]) -> None:
     if props.get("fail_on") == method:
         raise ValueError(f"echo provider told to fail in {method}")
+
+
+@contextmanager
+def _exclusive(props: dict[str, Any], method: str) -> Any:
+    """Fail if another Check/Diff runs at the same time (see `marks`)."""
+    marks = props.get("marks")
+    if not isinstance(marks, str):
+        yield
+        return
+    busy = Path(marks) / "busy"
+    try:
+        fd = os.open(busy, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise RuntimeError(f"{method} overlapped another Check/Diff") from None
+    try:
+        time.sleep(0.05)  # long enough for an unserialised caller to collide
+        yield
+    finally:
+        os.close(fd)
+        busy.unlink()
+
+
+def _gather(props: dict[str, Any]) -> None:
+    """Leave a file for this delete; with `gather`, wait until that many deletes are running."""
+    marks = props.get("marks")
+    if not isinstance(marks, str):
+        return
+    folder = Path(marks) / "deletes"
+    folder.mkdir(exist_ok=True)
+    (folder / uuid.uuid4().hex).touch()
+    wanted = int(props.get("gather", 0))
+    deadline = time.monotonic() + _WAIT
+    while len(list(folder.iterdir())) < wanted:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"only {len(list(folder.iterdir()))} of {wanted} deletes ran at once"
+            )
+        time.sleep(0.01)
 
 
 class EchoProvider(ResourceProvider):
@@ -67,6 +112,8 @@ class EchoProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         _maybe_fail("check", news)
+        with _exclusive(news, "Check"):
+            pass
         inputs = dict(news)
         inputs["check_types"] = {k: _type_name(v) for k, v in _user_props(news).items()}
         failures = [
@@ -78,6 +125,8 @@ class EchoProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         _maybe_fail("diff", news)
+        with _exclusive(news, "Diff"):
+            pass
         if news.get("diff_unknown"):
             return DiffResult()
         old, new = _user_props(olds), _user_props(news)
@@ -115,6 +164,7 @@ class EchoProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _maybe_fail("delete", props)
+        _gather(props)
 
 
 class Echo(Resource, module="harness", name="Echo"):

@@ -70,3 +70,34 @@ def test_host_workers_setting_keeps_pulumis_limit(emulator: Any) -> None:
             secret_keys=["huggingface:token"],
         )
         assert _most_endpoints_before_first_create_returns(host, emulator) <= 4
+
+
+def test_widening_starts_the_calls_already_queued() -> None:
+    """The host's first call runs `configure()`, which widens the pool; calls queued before that
+    (a destroy sends all its Deletes at once) must start too, not wait for a free worker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pulumi_hf_endpoints.hostpool import widen_current_pool
+
+    all_queued = threading.Event()
+    together = threading.Barrier(COUNT, timeout=20)
+    widened: list[tuple[int, int] | None] = []
+
+    def call(i: int) -> None:
+        if i == 0:  # the first call configures the provider once every call is queued
+            all_queued.wait(20)
+            widened.append(widen_current_pool(32))
+        together.wait()  # fails unless all COUNT calls run at the same time
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(call, i) for i in range(COUNT)]
+        all_queued.set()
+        for future in futures:
+            future.result(timeout=60)
+    assert widened == [(4, 32)]
+
+
+def test_widening_outside_a_pool_changes_nothing() -> None:
+    from pulumi_hf_endpoints.hostpool import widen_current_pool
+
+    assert widen_current_pool(32) is None

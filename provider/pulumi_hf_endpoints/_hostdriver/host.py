@@ -98,6 +98,10 @@ def exception_text(details: str) -> str:
     return "\n".join(tail) if tail else details.strip()
 
 
+def _config_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def urn_name_type(urn: str) -> tuple[str, str]:
     """The resource's name and type in an engine URN ("", "" if `urn` is not one)."""
     parts = urn.split("::")
@@ -350,14 +354,20 @@ class ProviderHost:
     ) -> bool:
         """Send the stack config (namespaced keys such as "huggingface:token") like the engine.
 
-        Values under `secret_keys`, or already wrapped with `rpc.wrap_rpc_secret`, go out as
-        secrets, which the host unwraps. The transcript shows them as "[secret]".
+        Every value goes out as a string, structured ones as JSON: the engine reads stack config
+        as text (target.go GetPackageConfig; config/value.go). Values under `secret_keys`, or
+        already wrapped with `rpc.wrap_rpc_secret`, go out as secrets, which the host unwraps;
+        the transcript shows them as "[secret]". The deprecated `variables` field carries the
+        same values under `pulumi-python:config:<key>`, as PP Configure fills it.
         Returns the host's `acceptSecrets`.
         """
         secret = set(secret_keys)
-        args = {k: rpc.wrap_rpc_secret(v) if k in secret else v for k, v in config.items()}
-        plain = {k: rpc.unwrap_rpc_secret(v) for k, v in args.items()}
-        variables = {k: v if isinstance(v, str) else json.dumps(v) for k, v in plain.items()}
+        plain = {k: _config_text(rpc.unwrap_rpc_secret(v)) for k, v in config.items()}
+        args = {
+            k: rpc.wrap_rpc_secret(v) if k in secret or rpc.is_rpc_secret(config[k]) else v
+            for k, v in plain.items()
+        }
+        variables = {f"pulumi-python:config:{k}": v for k, v in plain.items()}
         struct = run_coroutine(lambda: rpc.serialize_properties(args, {}))
         request = provider_pb2.ConfigureRequest(
             variables=variables,
@@ -366,6 +376,8 @@ class ProviderHost:
             acceptResources=True,
             sends_old_inputs=True,
             sends_old_inputs_to_delete=True,
+            type="pulumi:providers:pulumi-python",
+            name="default",
         )
         hidden = {k for k, v in args.items() if rpc.is_rpc_secret(v)}
         record = {

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 
-from .engine import Engine, ResourceState, Step
+from .engine import Engine, RegisteredResource, ResourceState, Step
 from .wire import from_struct, round_trip, to_struct, to_wire, without_internal
 
 NewResource = Callable[[mocks.MockResourceArgs], tuple[str | None, dict[str, Any]]]
@@ -33,23 +33,6 @@ DYNAMIC_PREFIX = "pulumi-python:dynamic"
 """Type prefix of dynamic resources: the only ones the provider host manages."""
 
 _PROGRAM_LOCK = threading.Lock()  # Pulumi's runtime settings are process-global
-
-
-@dataclass(frozen=True)
-class RegisteredResource:
-    """One resource the program declared, as the engine would see it."""
-
-    type: str
-    name: str
-    urn: str
-    inputs: dict[str, Any]
-    custom: bool = True
-    secret_keys: frozenset[str] = frozenset()
-    """Dotted paths of the inputs the program marked secret (`pw`, `image.credentials.password`)."""
-    read_id: str | None = None
-    """Set for `get`-style registrations (`opts.id`): the engine reads instead of creating."""
-    delete_before_replace: bool | None = None
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 def engine_urn(project: str, stack: str, type_: str, name: str, parent: str = "") -> str:
@@ -63,6 +46,40 @@ def engine_urn(project: str, stack: str, type_: str, name: str, parent: str = ""
         if parent_type != STACK_TYPE:
             qualified = f"{parent_type}${type_}"
     return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def registration(request: Any, urn: str) -> RegisteredResource:
+    """A `RegisterResourceRequest` as the engine takes it: inputs ready for Check, and the
+    resource options the engine acts on."""
+    inputs, secret = engine_inputs(request.object)
+    dbr = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+    trigger = None
+    if request.HasField("replacement_trigger"):
+        trigger = rpc.deserialize_property(
+            json_format.MessageToDict(request.replacement_trigger), keep_unknowns=True
+        )
+    return RegisteredResource(
+        type=request.type,
+        name=request.name,
+        urn=urn,
+        inputs=inputs,
+        custom=bool(request.custom),
+        secret_keys=secret,
+        delete_before_replace=dbr,
+        ignore_changes=tuple(request.ignoreChanges),
+        replace_on_changes=tuple(request.replaceOnChanges),
+        replacement_trigger=trigger,
+        additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        dependencies=tuple(request.dependencies),
+        options={
+            "protect": request.protect,
+            "ignore_changes": list(request.ignoreChanges),
+            "replace_on_changes": list(request.replaceOnChanges),
+            "additional_secret_outputs": list(request.additionalSecretOutputs),
+            "import_id": request.importId or None,
+            "parent": request.parent or None,
+        },
+    )
 
 
 def engine_inputs(struct: Any) -> tuple[dict[str, Any], frozenset[str]]:
@@ -162,28 +179,7 @@ class _RecordingMonitor(_StackMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type != STACK_TYPE:
-            inputs, secret = engine_inputs(request.object)
-            dbr = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
-            self._add(
-                RegisteredResource(
-                    type=request.type,
-                    name=request.name,
-                    urn=self.urn_of(request),
-                    inputs=inputs,
-                    custom=bool(request.custom),
-                    secret_keys=secret,
-                    read_id=None,
-                    delete_before_replace=dbr,
-                    options={
-                        "protect": request.protect,
-                        "ignore_changes": list(request.ignoreChanges),
-                        "replace_on_changes": list(request.replaceOnChanges),
-                        "additional_secret_outputs": list(request.additionalSecretOutputs),
-                        "import_id": request.importId or None,
-                        "parent": request.parent or None,
-                    },
-                )
-            )
+            self._add(registration(request, self.urn_of(request)))
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def ReadResource(self, request: Any) -> Any:
@@ -229,39 +225,56 @@ class EngineMonitor(_StackMonitor):
     URNs of the dynamic resources, for `Engine.remove_undeclared`.
     """
 
-    def __init__(self, engine: Engine, project: str, stack: str, *, preview: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        project: str,
+        stack: str,
+        *,
+        preview: bool,
+        replace: Collection[str] = (),
+    ) -> None:
         super().__init__(EchoMocks(), project, stack)
         self.engine = engine
         self.preview = preview
+        self.replace = frozenset(replace)
+        """URNs to replace, as `pulumi up --replace URN` asks."""
         self.declared: list[str] = []
         self.errors: list[Exception] = []
 
     def RegisterResource(self, request: Any) -> Any:
         if not (request.custom and request.type.startswith(DYNAMIC_PREFIX)):
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        urn = self.urn_of(request)
-        news, _ = engine_inputs(request.object)
-        dbr = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+        goal = registration(request, self.urn_of(request))
         with self._lock:
-            self.declared.append(urn)
-        old = self.engine.state.get(urn)
-        register = self.engine.preview if self.preview else self.engine.up
+            self.declared.append(goal.urn)
+        old = self.engine.state.get(goal.urn)
         try:
-            id_, outputs = _program_view(register(urn, news, delete_before_replace=dbr), old)
+            step = self.engine.register(
+                goal, replace=goal.urn in self.replace, preview=self.preview
+            )
+            id_, outputs = _program_view(step, old, preview=self.preview)
         except Exception as exc:  # reported once the program has finished
             with self._lock:
                 self.errors.append(exc)
-            id_, outputs = "", news
+            id_, outputs = "", goal.inputs
         return resource_pb2.RegisterResourceResponse(
-            urn=urn, id=id_, object=to_struct(without_internal(outputs))
+            urn=goal.urn, id=id_, object=to_struct(without_internal(outputs))
         )
 
 
-def _program_view(step: Step, old: ResourceState | None) -> tuple[str, dict[str, Any]]:
-    """The id and outputs a program sees for `step`; a planned change shows the old outputs
-    overlaid with the new inputs."""
+def _program_view(
+    step: Step, old: ResourceState | None, *, preview: bool
+) -> tuple[str, dict[str, Any]]:
+    """The id and outputs a program sees for `step`.
+
+    In a preview, a planned create, update or replacement gives the program the checked inputs
+    and nothing else: the host does not declare preview support, so the engine answers for it
+    with the inputs (PP Create/Update: `!protocol.supportsPreview`), and every other output is
+    unknown to the program. A "same" step keeps the old outputs.
+    """
     if step.outputs is not None:
         return step.id or "", step.outputs
-    if old is None:
-        return "", step.inputs
-    return old.id, {**old.outputs, **step.inputs}
+    if not preview or old is None or step.op in ("create", "replace"):
+        return (old.id if old is not None and step.op != "replace" else ""), step.inputs
+    return old.id, step.inputs

@@ -9,6 +9,8 @@ All need the default user's token (the one the emulator prints).
   applies to lifecycle phases that start afterwards.
 - `GET /emulator/state`: every endpoint with its state and data-plane counters
   (`requests`, `disconnects`, `inFlight`), the active faults and how many fired per kind.
+- `POST /emulator/tokens/rotate` (`{"user": name}`, a user other than the default one): issues
+  a new token for that user (`{"token": ...}`); the old one is refused from then on.
 - `GET /emulator/endpoints/{namespace}/{name}/transitions`: every state the endpoint has
   entered since it was created, oldest first, with when (`at`, RFC 3339; `epoch`, seconds).
   Derived from the stored schedules, so a short phase is never missed, as polling can.
@@ -23,7 +25,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .config import Timings, User
+from .config import Timings, User, generate_token
 from .context import Emulator, emulator
 from .errors import ApiError, bad_request
 from .faults import FaultSpec
@@ -106,6 +108,20 @@ async def set_timings(patch: TimingsPatch, _: Admin, emu: EmulatorDep) -> JSONRe
     except ValueError as error:
         raise bad_request(str(error)) from None
     return JSONResponse(_timings_json(emu.service.timings))
+
+
+class TokenRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+
+
+@router.post("/tokens/rotate")
+async def rotate_token(body: TokenRotation, _: Admin, emu: EmulatorDep) -> JSONResponse:
+    if body.user == emu.config.user:
+        raise bad_request("The default user's token cannot be rotated: it is the admin token")
+    user = emu.accounts.rotate(body.user, generate_token())
+    return JSONResponse({"user": user.name, "token": user.token})
 
 
 @router.get("/endpoints/{namespace}/{name}/transitions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 
@@ -34,6 +35,21 @@ class Accounts:
 
     def find(self, token: str | None) -> User | None:
         return None if token is None else self._by_token.get(token)
+
+    def rotate(self, name: str, token: str) -> User:
+        """Give user `name` a new token; the old one is refused from now on (as when a token is
+        revoked on the Hub and a new one issued)."""
+        user = next((u for u in self._by_token.values() if u.name == name), None)
+        if user is None:
+            raise ApiError(404, f"User '{name}' not found")
+        if token in self._by_token:
+            raise ApiError(400, "That token is already in use")
+        rotated = dataclasses.replace(user, token=token)
+        self._by_token = {t: u for t, u in self._by_token.items() if u.name != name} | {
+            token: rotated
+        }
+        self.users = tuple(self._by_token.values())
+        return rotated
 
     def authenticate(self, headers: Mapping[str, str]) -> User:
         """The caller, or 401."""

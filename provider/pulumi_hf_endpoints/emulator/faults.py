@@ -7,6 +7,10 @@ used up or cleared. Kinds:
   with `{"error": message}` instead of reaching the route.
 - `stall`: matching requests wait `seconds` before being handled (clients time out).
 - `reset`: matching requests get their TCP connection reset, without any response.
+- `gather`: matching requests are held until `count` of them wait together, then all go on; one
+  that waits `seconds` goes on alone and counts as `timedOut`. A test of concurrency: the rule
+  shows `gathered` once `count` requests were in flight at the same time, which no amount of
+  waiting can fake.
 - `deploymentFailure`: the next deployments (create, update, resume) of endpoints whose name
   matches end `failed` (or `updateFailed`) with `message` as `status.errorMessage`.
 
@@ -68,6 +72,12 @@ class ResetFault(_RouteRule):
     type: Literal["reset"]
 
 
+class GatherFault(_RouteRule):
+    type: Literal["gather"]
+    count: int = Field(ge=2, le=1000, description="Requests held until this many wait together.")
+    seconds: float = Field(30, gt=0, le=3600, description="Longest wait of a held request.")
+
+
 class DeploymentFailureFault(_Rule):
     type: Literal["deploymentFailure"]
     message: str = "Endpoint failed to start: emulated failure (fault injection)"
@@ -75,25 +85,51 @@ class DeploymentFailureFault(_Rule):
     operations: list[Operation] = Field(default_factory=lambda: list(OPERATIONS))
 
 
-FaultSpec = Annotated[
-    ResponseFault | StallFault | ResetFault | DeploymentFailureFault, Field(discriminator="type")
-]
+RequestSpec = ResponseFault | StallFault | ResetFault | GatherFault
+AnySpec = RequestSpec | DeploymentFailureFault
+FaultSpec = Annotated[AnySpec, Field(discriminator="type")]
 
 
 @dataclass
 class Fault:
     id: str
-    spec: ResponseFault | StallFault | ResetFault | DeploymentFailureFault
+    spec: AnySpec
     remaining: int | None
     fired: int = 0
+    gathered: int = 0
+    timed_out: int = 0
+    waiting: int = 0
+    _event: asyncio.Event | None = None
 
     def to_json(self) -> dict[str, Any]:
+        extra = {}
+        if isinstance(self.spec, GatherFault):
+            extra = {"gathered": self.gathered, "timedOut": self.timed_out}
         return {
             "id": self.id,
             **self.spec.model_dump(),
             "remaining": self.remaining,
             "fired": self.fired,
+            **extra,
         }
+
+    async def gather(self, spec: GatherFault) -> None:
+        """Hold this request until `spec.count` requests wait together (see `gather`)."""
+        if self._event is None:
+            self._event = asyncio.Event()
+        event = self._event
+        self.waiting += 1
+        if self.waiting >= spec.count:
+            self.gathered += self.waiting
+            self.waiting = 0
+            self._event = None
+            event.set()
+            return
+        try:
+            await asyncio.wait_for(event.wait(), spec.seconds)
+        except asyncio.TimeoutError:
+            self.waiting -= 1
+            self.timed_out += 1
 
 
 class FaultBook:
@@ -105,7 +141,7 @@ class FaultBook:
         self._ids = itertools.count(1)
         self.fired_total: dict[str, int] = {}
 
-    def add(self, spec: ResponseFault | StallFault | ResetFault | DeploymentFailureFault) -> Fault:
+    def add(self, spec: AnySpec) -> Fault:
         with self._lock:
             fault = Fault(f"fault-{next(self._ids)}", spec, spec.times)
             self._faults.append(fault)
@@ -133,9 +169,7 @@ class FaultBook:
             if fault.remaining <= 0:
                 self._faults.remove(fault)
 
-    def match_request(
-        self, method: str, path: str
-    ) -> ResponseFault | StallFault | ResetFault | None:
+    def match_request(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
                 spec = fault.spec
@@ -146,7 +180,7 @@ class FaultBook:
                 if not fnmatchcase(path, spec.path):
                     continue
                 self._take(fault)
-                return spec
+                return fault
         return None
 
     def deployment_failure(self, operation: str, name: str) -> str | None:
@@ -193,8 +227,11 @@ class FaultMiddleware:
         if scope["type"] != "http" or path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             await self.app(scope, receive, send)
             return
-        spec = self.book.match_request(str(scope["method"]), path)
-        if isinstance(spec, StallFault):
+        fault = self.book.match_request(str(scope["method"]), path)
+        spec = fault.spec if fault is not None else None
+        if isinstance(spec, GatherFault) and fault is not None:
+            await fault.gather(spec)
+        elif isinstance(spec, StallFault):
             await asyncio.sleep(spec.seconds)
         elif isinstance(spec, ResetFault):
             if await _reset_connection(receive):

@@ -115,6 +115,27 @@ class FaultsClient:
             {"type": "stall", "seconds": seconds, "method": method, "path": path, "times": times}
         )
 
+    def gather(
+        self,
+        count: int,
+        *,
+        method: str = "*",
+        path: str = "*",
+        seconds: float = 30,
+        times: int | None = None,
+    ) -> dict[str, Any]:
+        """Hold matching requests until `count` wait together; the rule's `gathered` and
+        `timedOut` (in `list()`) tell whether they ever were in flight at the same time."""
+        rule = {
+            "type": "gather",
+            "count": count,
+            "seconds": seconds,
+            "method": method,
+            "path": path,
+            "times": times,
+        }
+        return self.add(rule)
+
     def reset(self, *, method: str = "*", path: str = "*", times: int | None = 1) -> dict[str, Any]:
         return self.add({"type": "reset", "method": method, "path": path, "times": times})
 
@@ -135,6 +156,11 @@ class FaultsClient:
         if message is not None:
             rule["message"] = message
         return self.add(rule)
+
+    def rotate_token(self, user: str) -> str:
+        """Issue `user` (not the default user) a new token; the old one stops working."""
+        result: dict[str, str] = self._call("POST", "/tokens/rotate", {"user": user})
+        return result["token"]
 
     def transitions(self, namespace: str, name: str) -> list[dict[str, Any]]:
         """Every state the endpoint entered, oldest first: `{"state", "at", "epoch"}` each."""
