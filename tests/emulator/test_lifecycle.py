@@ -251,6 +251,25 @@ def test_update_failure_then_fix(client: httpx.Client, emulator: EmulatorHandle)
     assert watch(client, "ep", "running") == ["updating", "running"]
 
 
+def test_failed_update_sent_again_changes_nothing_and_pause_resume_redeploys(
+    client: httpx.Client, emulator: EmulatorHandle
+) -> None:
+    """The service keeps the configuration of a failed update: the same PUT again is nothing to
+    do. Pausing and resuming (the console's advice for an endpoint in error) redeploys it."""
+    create(client, body("ep"))
+    watch(client, "ep", "running")
+    emulator.faults.fail_deployments(message="bad revision", operations=["update"])
+    client.put("/ep", json={"model": {"revision": "broken"}})
+    watch(client, "ep", "updateFailed")
+    again = client.put("/ep", json={"model": {"revision": "broken"}}).json()["status"]
+    assert (again["state"], again["errorMessage"]) == ("updateFailed", "bad revision")
+    paused = client.post("/ep/pause").json()["status"]
+    assert (paused["state"], paused["errorMessage"]) == ("paused", None)
+    assert client.post("/ep/resume").json()["status"]["state"] == "pending"
+    watch(client, "ep", "running")
+    assert client.get("/ep").json()["model"]["revision"] == "broken"  # the kept configuration
+
+
 def test_empty_update_changes_nothing(client: httpx.Client) -> None:
     create(client, body("ep"))
     watch(client, "ep", "running")
