@@ -275,7 +275,7 @@ def check_name(value: str) -> None:
     if not NAME_PATTERN.match(value):
         raise ValueError(
             "may contain only lowercase letters a-z, digits 0-9 and '-', "
-            f"and must not start or end with '-' (got {value!r})"
+            "and must not start or end with '-'"
         )
 
 
@@ -375,14 +375,22 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
     secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{path} must be one of {expected} (got {error.get('input')!r})"
+        return f"{path} must be one of {expected} (got {_as_written(error.get('input'))})"
     if (
         not secret
         and kind not in ("missing",)
         and isinstance(error.get("input"), str | int | float)
     ):
-        return f"{path} {message[0].lower()}{message[1:]} (got {error.get('input')!r})"
+        return f"{path} {message[0].lower()}{message[1:]} (got {_as_written(error.get('input'))})"
     return f"{path}: {message}"
+
+
+def _as_written(value: Any) -> str:
+    """A value as the program wrote it: Pulumi sends every number as a float, so `8080`
+    arrives as `8080.0`; whole numbers are shown without the `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    return repr(value)
 
 
 def _camel_loc(loc: Iterable[Any]) -> tuple[str, ...]:
