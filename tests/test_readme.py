@@ -138,3 +138,32 @@ def test_the_readme_lists_every_demo_option() -> None:
         long = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
         if long:
             assert f"`{long[0]}" in readme, long[0]
+
+
+def test_every_class_the_readme_names_is_exported_where_it_says() -> None:
+    import pulumi_hf_endpoints
+    import pulumi_hf_endpoints.inference
+    import pulumi_hf_endpoints.resource
+
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"`([A-Z][A-Za-z]+)`", readme))
+    for line in re.findall(r"^from (pulumi_hf_endpoints[\w.]*) import (.+)$", readme, re.M):
+        module = importlib.import_module(line[0])
+        for name in line[1].split("#")[0].strip("() ").split(","):
+            assert hasattr(module, name.strip()), (line[0], name)
+    resource_classes = {n for n in named if hasattr(pulumi_hf_endpoints.resource, n)}
+    assert resource_classes >= {
+        "InferenceEndpoint",
+        "InferenceEndpointArgs",
+        "CustomImageArgs",
+        "RegistryCredentialsArgs",
+        "CustomImage",
+        "RegistryCredentials",
+    }
+    for name in resource_classes:
+        assert name in pulumi_hf_endpoints.__all__, name
+        assert getattr(pulumi_hf_endpoints, name) is getattr(pulumi_hf_endpoints.resource, name)
+    helpers = {n for n in named if hasattr(pulumi_hf_endpoints.inference, n)}
+    assert {"EndpointClient", "AsyncEndpointClient", "ValidationError"} <= helpers
+    for name in helpers:
+        assert name in pulumi_hf_endpoints.inference.__all__, name

@@ -11,14 +11,32 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .resource import CustomImageArgs, InferenceEndpoint, InferenceEndpointArgs
+    from .resource import (
+        CustomImage,
+        CustomImageArgs,
+        InferenceEndpoint,
+        InferenceEndpointArgs,
+        RegistryCredentials,
+        RegistryCredentialsArgs,
+    )
 
-__all__ = ["CustomImageArgs", "InferenceEndpoint", "InferenceEndpointArgs", "__version__"]
+__all__ = [
+    "CustomImage",
+    "CustomImageArgs",
+    "InferenceEndpoint",
+    "InferenceEndpointArgs",
+    "RegistryCredentials",
+    "RegistryCredentialsArgs",
+    "__version__",
+]
 
 _LAZY = {
     "InferenceEndpoint": ".resource",
     "InferenceEndpointArgs": ".resource",
     "CustomImageArgs": ".resource",
+    "RegistryCredentialsArgs": ".resource",
+    "CustomImage": ".resource",
+    "RegistryCredentials": ".resource",
 }
 
 

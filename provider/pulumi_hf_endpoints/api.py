@@ -120,9 +120,14 @@ def _service_root(api_url: str) -> str:
 
 
 def resolve_api_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """Control-plane base URL: the argument, else ``HF_ENDPOINTS_API_URL``, else the service."""
+    """Control-plane base URL: the argument, else ``HF_ENDPOINTS_API_URL``, else the service.
+
+    A server's root (``http://127.0.0.1:8765``, what the emulator prints first) means its
+    ``/v2`` API: every control-plane route lives there.
+    """
     value = explicit or _env(environ).get(API_URL_ENV) or DEFAULT_API_URL
-    return _normalize_url(value, "the Inference Endpoints API URL")
+    url = _normalize_url(value, "the Inference Endpoints API URL")
+    return url + "/v2" if not urlsplit(url).path else url
 
 
 def resolve_catalog_url(
@@ -674,6 +679,11 @@ class EndpointsApi:
     def _http_error(self, response: httpx.Response, attempts: int) -> EndpointsApiError:
         status = response.status_code
         hint = _MISSING_TOKEN_HINT if status == 401 and not self._token else None
+        if status == 404 and not urlsplit(self.api_url).path.endswith("/v2"):
+            hint = (
+                f"the API URL {redact_url(self.api_url)} does not end in /v2, where the "
+                "control plane's routes are (for the emulator: http://HOST:PORT/v2)"
+            )
         return error_for_status(
             status,
             method=response.request.method,

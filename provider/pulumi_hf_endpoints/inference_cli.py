@@ -3,13 +3,17 @@
     pulumi-hf-endpoints generate URL "Once upon a time" --stream --max-new-tokens 50
     pulumi-hf-endpoints chat URL --system "You are terse."
 
-Tokens are printed as they arrive. Errors print one line on stderr (never the token) and
-exit with status 1; Ctrl-C stops the generation (the connection closes) and exits with 130.
+`generate` prints the generated text, streamed or not (`--include-prompt` puts the prompt
+before it). Errors print one line on stderr (never the token) and exit with status 1; Ctrl-C
+stops the generation (the connection closes) and exits with 130; a closed pipe (`| head`) stops
+it quietly with 141, the status of a tool that SIGPIPE ended.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from typing import Any, TextIO
 
@@ -24,12 +28,34 @@ _SAMPLING = (
 )
 
 
+#: Tokens generated when `--max-new-tokens` is not given: TGI 1.4 to 2.x's own default. TGI 3
+#: would otherwise generate until the model's context is full.
+DEFAULT_MAX_NEW_TOKENS = 100
+#: Exit status after the reader of stdout went away: 128 + SIGPIPE, as for a Unix tool.
+BROKEN_PIPE_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
+
+
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("url", help="the endpoint's URL (the stack's `url` output)")
     if command == "generate":
         parser.add_argument("prompt", nargs="?", default="-", help="the prompt; '-' reads stdin")
-        parser.add_argument("--stream", action="store_true", help="print tokens as they arrive")
-        parser.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+        parser.add_argument(
+            "--stream",
+            action="store_true",
+            help="print tokens as they arrive (the text printed is the same without it)",
+        )
+        parser.add_argument(
+            "--include-prompt",
+            action="store_true",
+            help="print the prompt before the generated text",
+        )
+        parser.add_argument(
+            "--max-new-tokens",
+            type=int,
+            default=DEFAULT_MAX_NEW_TOKENS,
+            metavar="N",
+            help=f"the most tokens to generate (default: {DEFAULT_MAX_NEW_TOKENS})",
+        )
         parser.add_argument("--do-sample", action="store_true", help="sample (default: greedy)")
         parser.add_argument(
             "--stop", action="append", default=None, metavar="TEXT", help="stop sequence (repeat)"
@@ -37,7 +63,13 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--details", action="store_true", help="also print finish reason")
     else:
         parser.add_argument("--system", default=None, help="a system message to start with")
-        parser.add_argument("--max-tokens", type=int, default=None, metavar="N")
+        parser.add_argument(
+            "--max-tokens",
+            type=int,
+            default=None,
+            metavar="N",
+            help="the most tokens in each answer (default: the endpoint's limit)",
+        )
     for flag, kind, text in _SAMPLING:
         parser.add_argument(flag, type=kind, default=None, help=text)
     parser.add_argument(
@@ -72,6 +104,14 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader left (`| head`): stop quietly. Python would flush stdout again at exit and
+        # report the broken pipe, so point stdout at /dev/null first (the Python docs' advice
+        # in "Note on SIGPIPE", https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_STATUS
 
 
 def _generate(
@@ -79,13 +119,15 @@ def _generate(
 ) -> int:
     prompt = stdin.read() if args.prompt == "-" else args.prompt
     params: dict[str, Any] = _sampling(args)
-    if args.max_new_tokens is not None:
-        params["max_new_tokens"] = args.max_new_tokens
+    params["max_new_tokens"] = args.max_new_tokens
     if args.do_sample:
         params["do_sample"] = True
     if args.stop:
         params["stop"] = args.stop
     finish: str | None = None
+    if args.include_prompt:
+        stdout.write(prompt)
+        stdout.flush()
     if args.stream:
         for event in client.text_generation(prompt, stream=True, details=True, **params):
             if not event.token.special:
@@ -95,9 +137,11 @@ def _generate(
                 finish = event.details.finish_reason
         stdout.write("\n")
     else:
-        output = client.text_generation(prompt, details=True, **params)
+        # A stream never repeats the prompt; the plain route does unless told not to.
+        output = client.text_generation(prompt, details=True, return_full_text=False, **params)
         stdout.write(output.generated_text + "\n")
         finish = output.details.finish_reason if output.details else None
+    stdout.flush()
     if args.details and finish:
         print(f"[finish_reason: {finish}]", file=sys.stderr)
     return 0

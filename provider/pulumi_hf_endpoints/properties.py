@@ -35,3 +35,8 @@ def to_camel(name: str) -> str:
         return name
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def to_snake(name: str) -> str:
+    """`instanceType` -> `instance_type`: the Python name of a property."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)

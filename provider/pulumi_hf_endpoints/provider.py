@@ -62,6 +62,8 @@ _INTERNAL_PREFIX = "__"
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
 _ROLLBACK_ATTEMPTS = 3
+# States after which the service does nothing more on its own: the endpoint must be redeployed.
+FAILED_STATES = ("failed", "updateFailed")
 
 
 class EndpointError(RuntimeError):
@@ -276,8 +278,10 @@ class InferenceEndpointProvider(ResourceProvider):
         changed = spec.changed_properties(old, new, unknown)
         replaces = [p for p in changed if p in REPLACE_ON_CHANGES]
         auto_named = "name" in (news.get(DEFAULTS_KEY) or [])
+        # A failed endpoint needs an update even when nothing changed: it redeploys it.
+        redeploy = olds.get("status") in FAILED_STATES
         return DiffResult(
-            changes=bool(changed),
+            changes=bool(changed) or redeploy,
             replaces=replaces,
             stables=[],
             # An explicit name is unique in its namespace: the old endpoint must go first.
@@ -419,17 +423,31 @@ class InferenceEndpointProvider(ResourceProvider):
             live = spec.EndpointInfo.from_api(raw)
             if payload:
                 raw = api.update_endpoint(namespace, name, payload)
+            if live.status.state in FAILED_STATES:
+                # The service keeps the configuration of a failed deployment, so the same update
+                # sent again changes nothing; pausing and resuming restarts the endpoint with its
+                # configuration, as the console advises for an endpoint in error ("try
+                # restarting it using the pause button").
+                raw = api.pause_endpoint(namespace, name)
+                live = spec.EndpointInfo.from_api(raw)
             if desired.paused and not live.paused:
                 raw = api.pause_endpoint(namespace, name)
             elif not desired.paused and live.paused:
                 raw = api.resume_endpoint(namespace, name)
             info = self._settle(api, config, namespace, name, desired, raw)
-        except (
-            EndpointsApiError,
-            EndpointFailedError,
-            WaitTimeoutError,
-            spec.MalformedEndpointError,
-        ) as exc:
+        except NotFoundError:
+            raise EndpointError(
+                f"endpoint {namespace}/{name} no longer exists (it was deleted outside this "
+                "stack): run `pulumi refresh` to drop it from the stack, then `pulumi up` to "
+                "create it again"
+            ) from None
+        except EndpointFailedError as exc:
+            raise EndpointError(
+                f"updating endpoint {namespace}/{name} failed: {exc}. The service keeps the new "
+                "configuration; fix the inputs if they caused this, then run `pulumi up` again: "
+                "it restarts the endpoint (pause, then resume) with its configuration"
+            ) from None
+        except (EndpointsApiError, WaitTimeoutError, spec.MalformedEndpointError) as exc:
             raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
         return UpdateResult(self._outputs(desired, namespace, name, info, news))
 
@@ -465,13 +483,9 @@ class InferenceEndpointProvider(ResourceProvider):
         for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY):
             if props.get(key):
                 inputs[key] = props[key]
-        outputs = {
-            **inputs,
-            "namespace": namespace,
-            "name": name,
-            **spec.status_outputs(info),
-            INPUT_KEYS_KEY: keys,
-        }
+        # The outputs hold every live value, so that a property set elsewhere which the program
+        # leaves unset still differs from the program at the next Diff, and is cleared.
+        outputs = {**live, **inputs, **spec.status_outputs(info), INPUT_KEYS_KEY: keys}
         return ReadResult(id_=id_, outs=outputs, inputs=inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

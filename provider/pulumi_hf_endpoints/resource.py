@@ -1,26 +1,31 @@
-"""`InferenceEndpoint`, the Pulumi resource, and its argument classes.
+"""`InferenceEndpoint`, the Pulumi resource, its argument classes and its output types.
 
-Argument field names are the snake_case twins of the camelCase properties in `schema.json`
-(`instance_type` ↔ `instanceType`); `spec.py` owns the rules and the API mapping.
+Argument and output attribute names are the snake_case twins of the camelCase properties in
+`schema.json` (`instance_type` ↔ `instanceType`), as in every Pulumi Python SDK: state, stack
+outputs and `pulumi preview` keep the camelCase names. `spec.py` owns the rules and the API
+mapping.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pulumi
 import pulumi.dynamic
 
-from .properties import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES, to_camel
+from .properties import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES, to_camel, to_snake
 from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
 
 __all__ = [
+    "CustomImage",
     "CustomImageArgs",
     "InferenceEndpoint",
     "InferenceEndpointArgs",
+    "RegistryCredentials",
     "RegistryCredentialsArgs",
 ]
 
@@ -87,6 +92,106 @@ class InferenceEndpointArgs:
     wait: pulumi.Input[bool] | None = None
     wait_timeout: pulumi.Input[float] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
+
+
+@pulumi.output_type
+class RegistryCredentials(dict[str, Any]):
+    """`custom_image.credentials` as the stack records it; the password stays secret."""
+
+    def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
+        if username is not None:
+            pulumi.set(self, "username", username)
+        if password is not None:
+            pulumi.set(self, "password", password)
+
+    @property
+    @pulumi.getter
+    def username(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "username"))
+
+    @property
+    @pulumi.getter
+    def password(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "password"))
+
+
+@pulumi.output_type
+class CustomImage(dict[str, Any]):
+    """The `custom_image` output, read the way `CustomImageArgs` writes it: attributes
+    (`image.health_route`) or snake_case keys (`image["health_route"]`)."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        engine: str | None = None,
+        health_route: str | None = None,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        credentials: RegistryCredentials | None = None,
+        tensor_parallel_size: int | None = None,
+        data_parallel_size: int | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        values = {
+            "url": url,
+            "engine": engine,
+            "health_route": health_route,
+            "port": port,
+            "env": env,
+            "credentials": credentials,
+            "tensor_parallel_size": tensor_parallel_size,
+            "data_parallel_size": data_parallel_size,
+            "options": options,
+        }
+        for key, value in values.items():
+            if value is not None:
+                pulumi.set(self, key, value)
+
+    @property
+    @pulumi.getter
+    def url(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "url"))
+
+    @property
+    @pulumi.getter
+    def engine(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "engine"))
+
+    @property
+    @pulumi.getter(name="healthRoute")
+    def health_route(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "health_route"))
+
+    @property
+    @pulumi.getter
+    def port(self) -> int | None:
+        return cast("int | None", pulumi.get(self, "port"))
+
+    @property
+    @pulumi.getter
+    def env(self) -> Mapping[str, str] | None:
+        return cast("Mapping[str, str] | None", pulumi.get(self, "env"))
+
+    @property
+    @pulumi.getter
+    def credentials(self) -> RegistryCredentials | None:
+        return cast("RegistryCredentials | None", pulumi.get(self, "credentials"))
+
+    @property
+    @pulumi.getter(name="tensorParallelSize")
+    def tensor_parallel_size(self) -> int | None:
+        return cast("int | None", pulumi.get(self, "tensor_parallel_size"))
+
+    @property
+    @pulumi.getter(name="dataParallelSize")
+    def data_parallel_size(self) -> int | None:
+        return cast("int | None", pulumi.get(self, "data_parallel_size"))
+
+    @property
+    @pulumi.getter
+    def options(self) -> Mapping[str, Any] | None:
+        return cast("Mapping[str, Any] | None", pulumi.get(self, "options"))
 
 
 def _secret(value: Any) -> Any:
@@ -158,17 +263,47 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
 
     _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_PROPERTIES)
 
-    name: pulumi.Output[str]
-    namespace: pulumi.Output[str]
-    repository: pulumi.Output[str]
-    url: pulumi.Output[str]
-    status: pulumi.Output[str]
-    status_message: pulumi.Output[str]
-    ready_replica: pulumi.Output[int]
-    target_replica: pulumi.Output[int]
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[str]
-    health_route: pulumi.Output[str]
+    # Outputs, by their Python names; `pulumi.property` gives each one's name in state, which
+    # the SDK uses to type what the engine returns (whole numbers as int, the image as
+    # `CustomImage`).
+    name: pulumi.Output[str] = pulumi.property("name")
+    namespace: pulumi.Output[str] = pulumi.property("namespace")
+    repository: pulumi.Output[str] = pulumi.property("repository")
+    revision: pulumi.Output[str | None] = pulumi.property("revision")
+    framework: pulumi.Output[str] = pulumi.property("framework")
+    task: pulumi.Output[str | None] = pulumi.property("task")
+    accelerator: pulumi.Output[str] = pulumi.property("accelerator")
+    vendor: pulumi.Output[str] = pulumi.property("vendor")
+    region: pulumi.Output[str] = pulumi.property("region")
+    instance_size: pulumi.Output[str] = pulumi.property("instanceSize")
+    instance_type: pulumi.Output[str] = pulumi.property("instanceType")
+    min_replica: pulumi.Output[int] = pulumi.property("minReplica")
+    max_replica: pulumi.Output[int] = pulumi.property("maxReplica")
+    scale_to_zero_timeout: pulumi.Output[int | None] = pulumi.property("scaleToZeroTimeout")
+    scaling_metric: pulumi.Output[str | None] = pulumi.property("scalingMetric")
+    scaling_threshold: pulumi.Output[float | None] = pulumi.property("scalingThreshold")
+    custom_image: pulumi.Output[CustomImage | None] = pulumi.property("customImage")
+    container_command: pulumi.Output[Sequence[str] | None] = pulumi.property("containerCommand")
+    container_args: pulumi.Output[Sequence[str] | None] = pulumi.property("containerArgs")
+    env: pulumi.Output[Mapping[str, str] | None] = pulumi.property("env")
+    secrets: pulumi.Output[Mapping[str, str] | None] = pulumi.property("secrets")
+    tags: pulumi.Output[Sequence[str] | None] = pulumi.property("tags")
+    domain: pulumi.Output[str | None] = pulumi.property("domain")
+    path: pulumi.Output[str | None] = pulumi.property("path")
+    cache_http_responses: pulumi.Output[bool | None] = pulumi.property("cacheHttpResponses")
+    paused: pulumi.Output[bool] = pulumi.property("paused")
+    wait: pulumi.Output[bool] = pulumi.property("wait")
+    wait_timeout: pulumi.Output[float] = pulumi.property("waitTimeout")
+    adopt_existing: pulumi.Output[bool] = pulumi.property("adoptExisting")
+    url: pulumi.Output[str] = pulumi.property("url")
+    status: pulumi.Output[str] = pulumi.property("status")
+    status_message: pulumi.Output[str] = pulumi.property("statusMessage")
+    ready_replica: pulumi.Output[int] = pulumi.property("readyReplica")
+    target_replica: pulumi.Output[int] = pulumi.property("targetReplica")
+    created_at: pulumi.Output[str] = pulumi.property("createdAt")
+    updated_at: pulumi.Output[str] = pulumi.property("updatedAt")
+    health_route: pulumi.Output[str] = pulumi.property("healthRoute")
+    type: pulumi.Output[str] = pulumi.property("type")  # last: shadows the builtin below it
 
     def __init__(
         self,
@@ -202,11 +337,25 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
             opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS)
         )
         super().__init__(InferenceEndpointProvider(), resource_name, props, opts)
-        # Expose camelCase outputs under their Python names as well.
-        for key in OUTPUT_ONLY:
-            snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
-            if snake != key:
-                setattr(self, snake, getattr(self, key))
+        # The SDK made one output attribute per property, named as in state (camelCase); the
+        # engine resolves them by that name, not through the attribute, so they can move to
+        # their Python names. Keys of user dicts (env, secrets) are left as written.
+        for key in list(props):
+            snake = to_snake(key)
+            if not key.startswith("__") and snake != key:
+                self.__dict__[snake] = self.__dict__.pop(key)
+
+    def __getattr__(self, name: str) -> Any:
+        """`endpoint.instanceType` (the state name) still works, with a DeprecationWarning."""
+        snake = to_snake(name)
+        if snake != name and snake in self.__dict__:
+            warnings.warn(
+                f"InferenceEndpoint.{name} is deprecated: use InferenceEndpoint.{snake}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.__dict__[snake]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @staticmethod
     def get(

@@ -275,7 +275,7 @@ def check_name(value: str) -> None:
     if not NAME_PATTERN.match(value):
         raise ValueError(
             "may contain only lowercase letters a-z, digits 0-9 and '-', "
-            f"and must not start or end with '-' (got {value!r})"
+            "and must not start or end with '-'"
         )
 
 
@@ -375,14 +375,22 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
     secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{path} must be one of {expected} (got {error.get('input')!r})"
+        return f"{path} must be one of {expected} (got {_as_written(error.get('input'))})"
     if (
         not secret
         and kind not in ("missing",)
         and isinstance(error.get("input"), str | int | float)
     ):
-        return f"{path} {message[0].lower()}{message[1:]} (got {error.get('input')!r})"
+        return f"{path} {message[0].lower()}{message[1:]} (got {_as_written(error.get('input'))})"
     return f"{path}: {message}"
+
+
+def _as_written(value: Any) -> str:
+    """A value as the program wrote it: Pulumi sends every number as a float, so `8080`
+    arrives as `8080.0`; whole numbers are shown without the `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    return repr(value)
 
 
 def _camel_loc(loc: Iterable[Any]) -> tuple[str, ...]:
@@ -595,6 +603,35 @@ def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
     return route
 
 
+# --- clearing what the program no longer sets ----------------------------------------------
+#
+# A partial PUT leaves out what it does not mention, so a property removed from the program
+# has to be sent with the value that means "unset" at the service, or it stays set there:
+# - `cacheHttpResponses`: `false`, the service's default (it reports `false` when never set);
+# - `compute.scaling.measure`: `{"hardwareUsage": null}`, what the service reports when no
+#   metric was chosen (hardware usage at its default threshold), as in huggingface_hub's
+#   fixture of a catalog deployment;
+# - `route`: the whole route with `null` for a key no longer set, and `route: null` when
+#   neither is (the service's schema makes the route and its keys nullable; there is no
+#   default value to send instead);
+# - `scaleToZeroTimeout: null`, `env: {}`, `secrets: {}`, `args: []`, `command: []` and the
+#   default image, as before.
+
+DEFAULT_SCALING_MEASURE: dict[str, float | None] = {"hardwareUsage": None}
+
+
+def _scaling_update(spec: EndpointSpec) -> dict[str, Any]:
+    scaling = _scaling_payload(spec)
+    scaling.setdefault("measure", dict(DEFAULT_SCALING_MEASURE))
+    return scaling
+
+
+def _route_update(spec: EndpointSpec) -> dict[str, Any] | None:
+    if spec.domain is None and spec.path is None:
+        return None
+    return {"domain": spec.domain, "path": spec.path}
+
+
 def create_payload(spec: EndpointSpec, name: str) -> dict[str, Any]:
     """The body of `POST /v2/endpoint/{namespace}`."""
     missing = [p for p in _REQUIRED if getattr(spec, _FIELD_NAMES[p]) is None]
@@ -646,6 +683,15 @@ class _Group:
     properties: tuple[str, ...]
     value: Callable[[EndpointSpec], Any]
     place: Callable[[dict[str, Any], Any], None]
+    # False when the service has no way to unset the value (`task` may be omitted, never
+    # null): a value removed from the program is then left as the service has it.
+    clearable: bool = True
+
+    def changed(self, old: EndpointSpec, new: EndpointSpec) -> bool:
+        after = self.value(new)
+        if after is None and not self.clearable:
+            return False
+        return bool(self.value(old) != after)
 
 
 def _put(*path: str) -> Callable[[dict[str, Any], Any], None]:
@@ -686,13 +732,13 @@ _UPDATE_GROUPS: tuple[_Group, ...] = (
     ),
     _Group(
         ("minReplica", "maxReplica", "scaleToZeroTimeout", "scalingMetric", "scalingThreshold"),
-        _scaling_payload,
+        _scaling_update,
         _put("compute", "scaling"),
     ),
     _Group(("repository",), lambda s: s.repository, _put("model", "repository")),
     _Group(("framework",), lambda s: s.framework, _put("model", "framework")),
     _Group(("revision",), lambda s: s.revision, _put("model", "revision")),
-    _Group(("task",), lambda s: s.task, _put_optional("model", "task")),
+    _Group(("task",), lambda s: s.task, _put_optional("model", "task"), clearable=False),
     _Group(("customImage",), lambda s: image_payload(s.custom_image), _put("model", "image")),
     _Group(
         ("containerCommand",),
@@ -702,11 +748,9 @@ _UPDATE_GROUPS: tuple[_Group, ...] = (
     _Group(("containerArgs",), lambda s: list(s.container_args or []), _put("model", "args")),
     _Group(("env", "customImage"), lambda s: s.effective_env, _put("model", "env")),
     _Group(("secrets",), lambda s: dict(s.secrets or {}), _put("model", "secrets")),
-    _Group(("domain", "path"), _route_payload, _put("route")),
+    _Group(("domain", "path"), _route_update, _put("route")),
     _Group(
-        ("cacheHttpResponses",),
-        lambda s: s.cache_http_responses,
-        _put_optional("cacheHttpResponses"),
+        ("cacheHttpResponses",), lambda s: bool(s.cache_http_responses), _put("cacheHttpResponses")
     ),
     _Group(("tags",), lambda s: list(s.tags or []), _put("tags")),
 )
@@ -732,9 +776,8 @@ def update_payload(old: EndpointSpec, new: EndpointSpec) -> dict[str, Any]:
     """
     payload: dict[str, Any] = {}
     for group in _UPDATE_GROUPS:
-        before, after = group.value(old), group.value(new)
-        if before != after:
-            group.place(payload, after)
+        if group.changed(old, new):
+            group.place(payload, group.value(new))
     return payload
 
 
@@ -767,7 +810,7 @@ def changed_properties(
             for prop in touched_unknown:
                 add(prop)
             continue
-        if group.value(old) != group.value(new):
+        if group.changed(old, new):
             for prop in group.properties:
                 if _differs(old, new, prop):
                     add(prop)
@@ -931,6 +974,10 @@ def spec_from_api(
     threshold = scaling.threshold
     if scaling.measure:
         metric, threshold = next(iter(scaling.measure.items()))
+    if {metric: threshold} == DEFAULT_SCALING_MEASURE and not (
+        prior is not None and prior.scaling_metric == metric and prior.scaling_threshold is None
+    ):
+        metric = None  # the service's default, reported when no metric was chosen
     secrets: dict[str, str] | None = None
     if info.model.secrets:
         known = prior.secrets if prior is not None and prior.secrets else {}
@@ -976,9 +1023,10 @@ def spec_from_api(
         "tags": _live_list(info.tags, prior.tags if prior else None),
         "domain": route.domain,
         "path": route.path,
-        "cache_http_responses": info.cache_http_responses
-        if prior is None or prior.cache_http_responses is not None
-        else None,
+        # `false` is the service's default: it reads as unset unless the program set it.
+        "cache_http_responses": True
+        if info.cache_http_responses
+        else (False if prior is None or prior.cache_http_responses is not None else None),
         "paused": info.paused,
         "wait": prior.wait if prior else True,
         "wait_timeout": prior.wait_timeout if prior else DEFAULT_WAIT_TIMEOUT,

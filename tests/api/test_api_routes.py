@@ -19,7 +19,7 @@ from pulumi_hf_endpoints.api import (
     resolve_catalog_url,
     resolve_hub_url,
 )
-from pulumi_hf_endpoints.errors import MalformedResponseError
+from pulumi_hf_endpoints.errors import MalformedResponseError, NotFoundError
 from tests.api.api_testkit import API, TOKEN, Script, endpoint, reply
 
 CATALOG = DEFAULT_CATALOG_URL
@@ -320,6 +320,34 @@ def test_emulator_url_moves_hub_and_catalog_with_it() -> None:
     prefixed = EndpointsApi("t", api_url="http://127.0.0.1:8000/emu/v2")
     assert prefixed.hub_url == "http://127.0.0.1:8000/emu"
     assert resolve_hub_url(api_url="http://h:1/other") == "http://h:1"
+
+
+@pytest.mark.parametrize(
+    "given", ["http://127.0.0.1:8765", "http://127.0.0.1:8765/", "http://127.0.0.1:8765/v2"]
+)
+def test_a_servers_root_means_its_v2_api(given: str) -> None:
+    """The emulator prints its root URL first; as an API URL it means the /v2 routes."""
+    assert resolve_api_url(given) == "http://127.0.0.1:8765/v2"
+    api = EndpointsApi("t", api_url=given)
+    assert api.hub_url == "http://127.0.0.1:8765"
+    assert api.catalog_url == "http://127.0.0.1:8765/api/v1/catalog"
+
+
+def test_a_404_under_an_api_url_without_v2_says_so() -> None:
+    script = Script()
+    script.default = reply(404, {"error": "Not Found"})
+    api = EndpointsApi(
+        TOKEN, api_url="http://127.0.0.1:8765/api", transport=httpx.MockTransport(script)
+    )
+    with pytest.raises(NotFoundError) as info:
+        api.create_endpoint("ns", {"name": "x"})
+    assert "does not end in /v2" in str(info.value)
+    fine = EndpointsApi(
+        TOKEN, api_url="http://127.0.0.1:8765/v2", transport=httpx.MockTransport(script)
+    )
+    with pytest.raises(NotFoundError) as info:
+        fine.get_endpoint("ns", "x")
+    assert "does not end in /v2" not in str(info.value)
 
 
 def test_hf_endpoint_moves_whoami_only_for_the_real_service(

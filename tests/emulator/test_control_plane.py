@@ -160,7 +160,13 @@ def _put(client: httpx.Client, ns: str, body: dict[str, Any]) -> dict[str, Any]:
 def test_update_merges_compute_and_scaling_key_by_key(client: httpx.Client, ns: str) -> None:
     _create_full(client, ns)
     raw = _put(client, ns, {"compute": {"scaling": {"maxReplica": 5}}})
-    assert raw["compute"]["scaling"] == {"minReplica": 0, "maxReplica": 5, "scaleToZeroTimeout": 30}
+    assert raw["compute"]["scaling"] == {
+        "minReplica": 0,
+        "maxReplica": 5,
+        "scaleToZeroTimeout": 30,
+        "metric": "hardwareUsage",  # the service's default measure, reported when none is set
+        "measure": {"hardwareUsage": None},
+    }
     raw = _put(client, ns, {"compute": {"instanceSize": "x4"}})
     assert (
         raw["compute"]["accelerator"],
@@ -171,6 +177,40 @@ def test_update_merges_compute_and_scaling_key_by_key(client: httpx.Client, ns: 
     raw = _put(client, ns, {"compute": {"scaling": {"scaleToZeroTimeout": None}}})
     assert raw["compute"]["scaling"]["scaleToZeroTimeout"] is None
     assert raw["model"]["env"] == {"A": "1", "B": "2"}  # untouched by compute updates
+
+
+def test_null_inside_a_merged_object_restores_the_services_default(
+    client: httpx.Client, ns: str
+) -> None:
+    _create_full(client, ns)
+    raw = _put(
+        client,
+        ns,
+        {
+            "compute": {"scaling": {"measure": {"pendingRequests": 2.0}}},
+            "route": {"domain": "api.example.com", "path": "/v1"},
+            "cacheHttpResponses": True,
+        },
+    )
+    assert raw["compute"]["scaling"]["measure"] == {"pendingRequests": 2.0}
+    assert raw["route"] == {"domain": "api.example.com", "path": "/v1"}
+    assert raw["cacheHttpResponses"] is True
+    raw = _put(client, ns, {"route": {"path": None}, "compute": {"scaling": {"measure": None}}})
+    assert raw["route"] == {"domain": "api.example.com"}
+    assert raw["compute"]["scaling"]["measure"] == {"hardwareUsage": None}
+    assert raw["cacheHttpResponses"] is True  # not mentioned, not changed
+    raw = _put(client, ns, {"route": None, "cacheHttpResponses": False})
+    assert raw["route"] is None and raw["cacheHttpResponses"] is False
+
+
+def test_the_default_written_out_is_no_change() -> None:
+    """The update that only restates defaults leaves the stored configuration as it was, so
+    it does not redeploy the endpoint."""
+    from pulumi_hf_endpoints.emulator.validation import merge_update, normalize
+
+    stored = normalize(payload(route={"domain": "api.example.com"}))
+    patch = {"compute": {"scaling": {"measure": {"hardwareUsage": None}}}, "route": {"path": None}}
+    assert normalize(merge_update(stored, patch)) == stored
 
 
 def test_update_replaces_env_secrets_args_command_image_tags_whole(

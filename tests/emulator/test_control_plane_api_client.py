@@ -54,6 +54,8 @@ def test_every_route(api: EndpointsApi, emulator: EmulatorHandle) -> None:
         "minReplica": 0,
         "maxReplica": 3,
         "scaleToZeroTimeout": 15,
+        "metric": "hardwareUsage",  # the service's default measure: none was chosen
+        "measure": {"hardwareUsage": None},
     }
     assert api.pause_endpoint(ns, "from-spec")["status"]["state"] == "paused"
     assert api.resume_endpoint(ns, "from-spec")["status"]["state"] == "pending"

@@ -291,6 +291,27 @@ def test_update_failure_then_fix(endpoints: Endpoints, emulator: EmulatorHandle)
     assert endpoints.watch("ep", "running", since=mark) == ["updating", "running"]
 
 
+def test_failed_update_sent_again_changes_nothing_and_pause_resume_redeploys(
+    endpoints: Endpoints, emulator: EmulatorHandle
+) -> None:
+    """The service keeps the configuration of a failed update: the same PUT again is nothing to
+    do. Pausing and resuming (the console's advice for an endpoint in error) redeploys it."""
+    endpoints.create(body("ep"))
+    endpoints.watch("ep", "running")
+    emulator.faults.fail_deployments(message="bad revision", operations=["update"])
+    mark = endpoints.mark("ep")
+    endpoints.update("ep", {"model": {"revision": "broken"}})
+    endpoints.watch("ep", "updateFailed", since=mark)
+    again = endpoints.update("ep", {"model": {"revision": "broken"}})["status"]
+    assert (again["state"], again["errorMessage"]) == ("updateFailed", "bad revision")
+    paused = endpoints.action("ep", "pause")["status"]
+    assert (paused["state"], paused["errorMessage"]) == ("paused", None)
+    mark = endpoints.mark("ep")
+    assert endpoints.action("ep", "resume")["status"]["state"] == "pending"
+    assert endpoints.watch("ep", "running", since=mark) == ["pending", "initializing", "running"]
+    assert endpoints.get("ep")["model"]["revision"] == "broken"  # the kept configuration
+
+
 def test_empty_update_changes_nothing(endpoints: Endpoints) -> None:
     endpoints.create(body("ep"))
     endpoints.watch("ep", "running")

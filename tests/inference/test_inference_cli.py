@@ -2,30 +2,93 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import os
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints.cli import main
+from pulumi_hf_endpoints import inference_cli
+from pulumi_hf_endpoints.cli import build_parser, main
 from pulumi_hf_endpoints.inference import EndpointClient
 from tests.inference.conftest import Emu
 
 
-def expected(emu: Emu, prompt: str, n: int) -> str:
+def expected(emu: Emu, prompt: str, n: int, **params: Any) -> str:
+    """The generated text alone (without the prompt)."""
+    params = {"seed": 5, "do_sample": True, **params}
     with EndpointClient(emu.url, token=emu.token) as client:
-        return client.text_generation(prompt, max_new_tokens=n, seed=5, do_sample=True)
+        return client.text_generation(prompt, max_new_tokens=n, return_full_text=False, **params)
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_generate(emu: Emu, capsys: pytest.CaptureFixture[str], stream: bool) -> None:
+def test_generate_prints_the_generated_text_streamed_or_not(
+    emu: Emu, capsys: pytest.CaptureFixture[str], stream: bool
+) -> None:
     argv = ["generate", emu.url, "I am", "--max-new-tokens", "6", "--token", emu.token]
     argv += ["--seed", "5", "--do-sample", "--details"] + (["--stream"] if stream else [])
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    text = expected(emu, "I am", 6)
-    # POST / returns the prompt too; the stream prints only the new tokens
-    assert out == (text.removeprefix("I am") if stream else text) + "\n"
+    assert out == expected(emu, "I am", 6) + "\n"
+    assert not out.startswith("I am")
     assert "[finish_reason: length]" in err
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_include_prompt_puts_the_prompt_first_in_both_modes(
+    emu: Emu, capsys: pytest.CaptureFixture[str], stream: bool
+) -> None:
+    argv = ["generate", emu.url, "I am", "--max-new-tokens", "6", "--token", emu.token]
+    argv += ["--seed", "5", "--do-sample", "--include-prompt"] + (["--stream"] if stream else [])
+    assert main(argv) == 0
+    assert capsys.readouterr().out == "I am" + expected(emu, "I am", 6) + "\n"
+
+
+def test_generate_stops_at_the_default_token_budget(
+    emu: Emu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --max-new-tokens the synthetic source (which never ends by itself) would fill
+    the context; the default budget is what is sent instead."""
+    assert main(["generate", emu.url, "I am", "--token", emu.token, "--details"]) == 0
+    out, err = capsys.readouterr()
+    budget = inference_cli.DEFAULT_MAX_NEW_TOKENS
+    assert out == expected(emu, "I am", budget, seed=None, do_sample=None) + "\n"
+    assert "[finish_reason: length]" in err
+
+
+@pytest.mark.parametrize("command", ["generate", "chat"])
+def test_every_option_has_help_and_the_default_budget_is_shown(command: str) -> None:
+    subparsers = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    parser = subparsers.choices[command]
+    for action in parser._actions:
+        assert action.help, action.option_strings or action.dest
+    if command == "generate":
+        text = " ".join(parser.format_help().split())
+        assert f"(default: {inference_cli.DEFAULT_MAX_NEW_TOKENS})" in text
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_closed_pipe_ends_generate_quietly(emu: Emu, stream: bool) -> None:
+    """`generate ... | head`: once the reader has gone, the command stops without a
+    traceback, with the status of a tool that SIGPIPE ended. The reader here is gone from the
+    start, so the first write meets the closed pipe whatever the timing."""
+    argv = [sys.executable, "-m", "pulumi_hf_endpoints.cli", "generate", emu.url, "I am"]
+    argv += ["--max-new-tokens", "20", "--token", emu.token] + (["--stream"] if stream else [])
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # what `head` has done once it has its lines
+    try:
+        done = subprocess.run(
+            argv, stdout=write_end, stderr=subprocess.PIPE, timeout=120, check=False
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == inference_cli.BROKEN_PIPE_STATUS == 141
+    assert done.stderr == b""  # no traceback, no "Exception ignored" at exit
 
 
 def test_generate_reads_the_prompt_from_stdin(

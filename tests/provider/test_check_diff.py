@@ -85,6 +85,21 @@ def test_check_failures_name_the_property_and_allowed_values(
     assert fragment in failures[0].reason
 
 
+def test_check_messages_show_each_value_once_and_as_the_program_wrote_it(
+    offline_host: ProviderHost,
+) -> None:
+    res = declare(
+        "bad", **GPT2, name="My_Endpoint", min_replica=-1, env={"PORT": 8080}, max_replica=2.5
+    )
+    assert isinstance(res.inputs["minReplica"], float)  # how numbers travel to the provider
+    reasons = {f.property: f.reason for f in offline_host.check(res.urn, {}, res.inputs).failures}
+    assert reasons["name"].count("My_Endpoint") == 1
+    assert reasons["name"].endswith("(got 'My_Endpoint')")
+    assert reasons["minReplica"].endswith("(got -1)")
+    assert reasons["env"] == "env.PORT input should be a valid string (got 8080)"
+    assert reasons["maxReplica"].endswith("(got 2.5)")
+
+
 def test_missing_required_input(offline_host: ProviderHost) -> None:
     without_vendor = {k: v for k, v in GPT2.items() if k != "vendor"}
     with pytest.raises(TypeError, match="vendor"):

@@ -251,7 +251,7 @@ def test_preview_gives_the_program_only_the_checked_inputs(
     def run(preview: bool, max_replica: int = 1) -> None:
         def program() -> None:
             ep = InferenceEndpoint("chat", **GPT2, name="previewed", max_replica=max_replica)
-            replicas: pulumi.Output[int] = ep.maxReplica  # type: ignore[attr-defined]
+            replicas = ep.max_replica
             pulumi.Output.all(replicas, ep.url, ep.status).apply(
                 lambda values: seen.update(max_replica=values[0], url=values[1], status=values[2])
             )
@@ -271,4 +271,23 @@ def test_preview_gives_the_program_only_the_checked_inputs(
     assert seen["url"] and seen["status"] == "running"
     run(preview=True, max_replica=2)  # a planned update: the new inputs, not the old outputs
     assert seen == {"known_max_replica": 2}
+    engine.destroy_all()
+
+
+def test_a_property_set_elsewhere_that_the_program_leaves_unset_is_cleared(
+    live_host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    engine = Engine(live_host)
+    res = declare("chat", **GPT2, name="unset-revision")
+    engine.up(res.urn, res.inputs)
+    with api_of(emulator) as api:
+        api.update_endpoint(emulator.user, "unset-revision", {"model": {"revision": "abc"}})
+    refreshed = engine.refresh(res.urn)
+    assert refreshed.drift is True and refreshed.outputs is not None
+    assert refreshed.outputs["revision"] == "abc" and "revision" not in refreshed.inputs
+    step = engine.up(res.urn, res.inputs)
+    assert step.op == "update"
+    with api_of(emulator) as api:
+        assert api.get_endpoint(emulator.user, "unset-revision")["model"]["revision"] is None
+    assert engine.refresh(res.urn).drift is False
     engine.destroy_all()

@@ -91,3 +91,17 @@ def test_timeout_and_retries_settings_reach_the_client(emulator: Any) -> None:
         engine.host = host
         engine.destroy_all()
     assert names_in(emulator) == set()
+
+
+def test_the_emulators_root_url_works_as_the_api_url(emulator: Any) -> None:
+    """`pulumi-hf-endpoints emulator` prints its root URL first; set as huggingface:apiUrl it
+    reaches the /v2 API instead of ending in a 404."""
+    assert not emulator.base_url.endswith("/v2")
+    with _host(emulator, **{settings.API_URL: emulator.base_url}) as host:
+        engine = Engine(host)
+        res = declare("root-url", **GPT2, name="root-url")
+        step = engine.up(res.urn, res.inputs)
+        assert step.outputs is not None and step.outputs["status"] == "running"
+        assert names_in(emulator) == {"root-url"}
+        engine.destroy_all()
+    assert names_in(emulator) == set()

@@ -128,7 +128,12 @@ def test_update_payload_is_empty_when_nothing_changed() -> None:
             {"minReplica": 2, "maxReplica": 6},
             {
                 "compute": {
-                    "scaling": {"minReplica": 2, "maxReplica": 6, "scaleToZeroTimeout": None}
+                    "scaling": {
+                        "minReplica": 2,
+                        "maxReplica": 6,
+                        "scaleToZeroTimeout": None,
+                        "measure": {"hardwareUsage": None},
+                    }
                 }
             },
         ),
@@ -141,7 +146,7 @@ def test_update_payload_is_empty_when_nothing_changed() -> None:
         ({"env": {"A": "2"}}, {"model": {"env": {"A": "2"}}}),
         ({"tags": ["prod", "x"]}, {"tags": ["prod", "x"]}),
         ({"containerArgs": ["--a"]}, {"model": {"args": ["--a"]}}),
-        ({"path": "/p"}, {"route": {"path": "/p"}}),
+        ({"path": "/p"}, {"route": {"domain": None, "path": "/p"}}),
     ],
 )
 def test_update_payload_contains_only_the_changed_group(
@@ -297,7 +302,7 @@ def test_parse_full_response() -> None:
     assert live.type == "authenticated"
     assert live.custom_image is not None and live.custom_image.engine == "tgi"
     assert live.custom_image.options == {"disableCustomKernels": False}
-    assert live.scaling_metric == "hardwareUsage"
+    assert live.scaling_metric is None  # the service's default measure: no metric was chosen
     assert live.secrets == {"HF_TOKEN": "hf_x"}  # redacted by the service, kept from prior
     assert live.min_replica == 0 and live.scale_to_zero_timeout == 15
 
@@ -335,3 +340,64 @@ def test_live_spec_round_trips_to_no_changes() -> None:
     }
     live = spec.spec_from_api(spec.EndpointInfo.from_api(response), "ns", prior=desired)
     assert spec.changed_properties(live, desired) == []
+
+
+@pytest.mark.parametrize(
+    ("removed", "expected"),
+    [
+        ({"path": "/v1"}, {"route": None}),
+        ({"domain": "api.example.com"}, {"route": None}),
+        (
+            {"scalingMetric": "pendingRequests", "scalingThreshold": 1.5},
+            {
+                "compute": {
+                    "scaling": {
+                        "minReplica": 1,
+                        "maxReplica": 1,
+                        "scaleToZeroTimeout": None,
+                        "measure": {"hardwareUsage": None},
+                    }
+                }
+            },
+        ),
+        ({"cacheHttpResponses": True}, {"cacheHttpResponses": False}),
+        ({"revision": "abc"}, {"model": {"revision": None}}),
+    ],
+)
+def test_removing_an_optional_property_sends_the_services_default(
+    removed: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    assert spec.update_payload(make({**GPT2, **removed}), make(GPT2)) == expected
+
+
+def test_removing_the_path_keeps_the_domain_and_sends_null_for_the_path() -> None:
+    old = make({**GPT2, "domain": "api.example.com", "path": "/v1"})
+    new = make({**GPT2, "domain": "api.example.com"})
+    assert spec.update_payload(old, new) == {"route": {"domain": "api.example.com", "path": None}}
+
+
+def test_defaults_written_out_are_no_change() -> None:
+    explicit = make({**GPT2, "cacheHttpResponses": False, "scalingMetric": "hardwareUsage"})
+    assert spec.update_payload(make(GPT2), explicit) == {}
+    assert spec.changed_properties(make(GPT2), explicit) == []
+
+
+def test_the_services_default_measure_reads_as_no_metric_unless_the_program_chose_it() -> None:
+    info = spec.EndpointInfo.from_api(FULL_RESPONSE)  # measure {"hardwareUsage": null}
+    assert spec.spec_from_api(info, "ns", prior=make(GPT2)).scaling_metric is None
+    chosen = make({**GPT2, "scalingMetric": "hardwareUsage"})
+    assert spec.spec_from_api(info, "ns", prior=chosen).scaling_metric == "hardwareUsage"
+
+
+def test_cache_http_responses_reads_as_unset_when_false_unless_the_program_set_it() -> None:
+    info = spec.EndpointInfo.from_api(FULL_RESPONSE)  # cacheHttpResponses false
+    assert spec.spec_from_api(info, "ns", prior=make(GPT2)).cache_http_responses is None
+    declared = make({**GPT2, "cacheHttpResponses": False})
+    assert spec.spec_from_api(info, "ns", prior=declared).cache_http_responses is False
+    turned_on = spec.EndpointInfo.from_api({**FULL_RESPONSE, "cacheHttpResponses": True})
+    assert spec.spec_from_api(turned_on, "ns", prior=make(GPT2)).cache_http_responses is True
+
+
+def test_removing_task_is_no_change_since_the_service_cannot_unset_it() -> None:
+    props = {k: v for k, v in GPT2.items() if k != "task"}
+    assert spec.changed_properties(make(GPT2), make(props)) == []

@@ -23,7 +23,7 @@ from .errors import ApiError, bad_request, invalid, not_found
 from .faults import FaultBook
 from .schemas import EndpointBody, EndpointPatch
 from .store import DuplicateName, EndpointRecord, Store
-from .validation import check_config, merge_update
+from .validation import check_config, merge_update, normalize
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 MAX_PAGE_SIZE = 100
@@ -187,7 +187,7 @@ class EndpointService:
     # Changing
 
     def create(self, user: User, namespace: str, body: EndpointBody) -> EndpointRecord:
-        config = body.model_dump(mode="json", exclude_unset=True)
+        config = normalize(body.model_dump(mode="json", exclude_unset=True))
         check_config(config)
         if self.store.get(namespace, body.name) is not None:
             raise self._conflict()
@@ -221,9 +221,9 @@ class EndpointService:
         provider = changes.pop("provider", None)
         if provider is not None and provider != record.config["provider"]:
             raise invalid("provider", "cannot be changed, create a new endpoint instead")
-        config = merge_update(record.config, changes)
+        config = normalize(merge_update(record.config, changes))
         check_config(config)
-        if config == record.config:
+        if config == normalize(record.config):
             return record
         now = self.clock()
         observed = self.observe(record)

@@ -39,7 +39,9 @@ CONTAINER_IMAGES = (
 SCALING_METRICS = ("pendingRequests", "hardwareUsage")
 DEFAULT_HEALTH_ROUTE = "/health"
 
-#: Objects a PUT merges key by key; every other value it replaces whole.
+#: Objects a PUT merges key by key; every other value it replaces whole. Inside them a key sent
+#: as `null` goes back to the service's default (`scaleToZeroTimeout: null` clears the timeout,
+#: `measure: null` restores the default metric, `route.path: null` removes the path).
 MERGED = {("compute",), ("compute", "scaling"), ("model",), ("route",)}
 
 
@@ -138,6 +140,33 @@ def merge_update(
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+#: What the service reports as `compute.scaling.measure` when no metric was chosen.
+DEFAULT_MEASURE: dict[str, float | None] = {"hardwareUsage": None}
+
+
+def normalize(config: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a configuration, in which two ways of saying the same thing are one:
+    a value that is the service's default (a `null` scaling key, the default measure,
+    `cacheHttpResponses: false`, a route key that is `null`, a route with no key left) is
+    stored as absent, so an update that only restates a default changes nothing."""
+    config = copy.deepcopy(config)
+    scaling = config["compute"]["scaling"]
+    if scaling.get("measure") == DEFAULT_MEASURE:
+        scaling["measure"] = None
+    for key in [key for key, value in scaling.items() if value is None]:
+        del scaling[key]
+    route = config.get("route")
+    if isinstance(route, dict):
+        route = {key: value for key, value in route.items() if value is not None}
+    if route:
+        config["route"] = route
+    else:
+        config.pop("route", None)
+    if not config.get("cacheHttpResponses"):
+        config.pop("cacheHttpResponses", None)
+    return config
 
 
 def health_route(image: dict[str, Any]) -> str:

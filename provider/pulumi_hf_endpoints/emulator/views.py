@@ -13,7 +13,7 @@ from typing import Any
 from .auth import user_id
 from .lifecycle import Observation
 from .store import EndpointRecord
-from .validation import health_route
+from .validation import DEFAULT_MEASURE, health_route
 
 REDACTED_SECRET = ""
 REDACTED_CREDENTIALS: dict[str, Any] = {"username": "", "password": None}
@@ -54,9 +54,11 @@ def render(record: EndpointRecord, observed: Observation, base_url: str) -> dict
         "maxReplica": scaling["maxReplica"],
         "scaleToZeroTimeout": scaling.get("scaleToZeroTimeout"),
     }
-    if scaling.get("measure"):
-        scaling_doc["metric"] = next(iter(scaling["measure"]))
-        scaling_doc["measure"] = scaling["measure"]
+    # With no metric chosen the service reports its default, hardware usage at the default
+    # threshold (as in huggingface_hub's fixture of a catalog deployment).
+    measure = scaling.get("measure") or dict(DEFAULT_MEASURE)
+    scaling_doc["metric"] = next(iter(measure))
+    scaling_doc["measure"] = measure
     cache = bool(config.get("cacheHttpResponses", False))
     private = None
     if config["type"] == "private":

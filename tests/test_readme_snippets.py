@@ -1,0 +1,152 @@
+"""Every Python code block of the README runs as written, against a local emulator.
+
+A block may be preceded by a marker comment that says how to run it:
+
+- `<!-- snippet: pulumi-program -->`: a Pulumi program; it runs under Pulumi's mocks with each
+  resource sent through Pulumi's real provider host to the emulator (as `pulumi up` would),
+  then the stack is destroyed;
+- `<!-- snippet: given url, token -->`: the block uses names the surrounding text defines:
+  `url` is a deployed text-generation endpoint's URL, `token` a token that may call it;
+- `<!-- snippet: skip -->`: not meant to run (none today).
+
+Every block runs with `HF_TOKEN` and `HF_ENDPOINTS_API_URL` set to the emulator's, as the README
+tells readers to export them, and with the README's emulator address (`127.0.0.1:8765`) replaced
+by the test emulator's. The JavaScript block runs with node when `README_JS_MODULES` names a
+directory whose `node_modules` holds `@huggingface/inference` (the suite installs nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
+from pulumi_hf_endpoints.api import EndpointsApi
+from tests.harness import Engine, ProviderHost
+from tests.inference.inference_testkit import deploy
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+README_EMULATOR = "http://127.0.0.1:8765"
+BLOCK = re.compile(
+    r"(?:<!-- snippet: (?P<marker>[^>]*?) -->\n)?```(?P<language>python|javascript)\n"
+    r"(?P<code>.*?)```",
+    re.S,
+)
+
+
+def blocks(language: str) -> list[tuple[int, str, str]]:
+    """(line, marker, code) of every block in `language`, in README order."""
+    found = []
+    for match in BLOCK.finditer(README):
+        if match["language"] == language:
+            line = README.count("\n", 0, match.start("code"))
+            found.append((line, (match["marker"] or "").strip(), match["code"]))
+    return found
+
+
+PYTHON_BLOCKS = blocks("python")
+
+
+def test_the_readme_has_the_python_blocks_this_test_knows_how_to_run() -> None:
+    assert len(PYTHON_BLOCKS) >= 6
+    for line, marker, _ in PYTHON_BLOCKS:
+        kind = marker.split(" ", 1)[0]
+        assert kind in ("", "pulumi-program", "given", "skip"), (line, marker)
+
+
+@pytest.fixture
+def world(make_emulator: Any, tmp_path: Path) -> dict[str, Any]:
+    """The emulator the README's readers start, and what the snippets' text assumes exists."""
+    emulator = make_emulator(orgs=("emulator-org", "my-org"))
+    with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
+        url = deploy(api, emulator.user, "readme-endpoint")["status"]["url"]
+        deploy(api, "my-org", "chat")
+        api.pause_endpoint("my-org", "chat")  # for_endpoint(..., resume=True) resumes it
+    env = {
+        **os.environ,
+        "HF_TOKEN": emulator.token,
+        "HF_ENDPOINTS_API_URL": emulator.api_url,
+        "HF_HOME": str(tmp_path / "hf-home"),
+    }
+    return {"emulator": emulator, "url": url, "token": emulator.token, "env": env}
+
+
+@pytest.mark.parametrize(
+    ("line", "marker", "code"), PYTHON_BLOCKS, ids=[f"line-{b[0]}" for b in PYTHON_BLOCKS]
+)
+def test_python_block_runs_as_written(
+    line: int, marker: str, code: str, world: dict[str, Any]
+) -> None:
+    if marker.startswith("skip"):
+        pytest.skip(f"README line {line} is marked as not meant to run")
+    emulator = world["emulator"]
+    source = code.replace(README_EMULATOR, emulator.base_url)
+    if marker == "pulumi-program":
+        run_pulumi_program(source, line, emulator)
+        return
+    # A fresh interpreter, as a reader's: nothing imported beforehand hides a missing import.
+    given = ""
+    if marker.startswith("given"):
+        for name in (n.strip() for n in marker.removeprefix("given").split(",")):
+            given += f"{name} = {world[name]!r}\n"
+    done = subprocess.run(
+        [sys.executable, "-c", given + source],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"README.md line {line}:\n{done.stderr}"
+
+
+def run_pulumi_program(source: str, line: int, emulator: Any) -> None:
+    env = {"PULUMI_HF_ENDPOINTS_POLL_INTERVAL": "0.05"}
+    with ProviderHost(env=env) as host:
+        host.configure(
+            {"huggingface:token": emulator.token, "huggingface:apiUrl": emulator.api_url},
+            secret_keys=["huggingface:token"],
+        )
+        engine = Engine(host)
+        monitor = EngineMonitor(engine, "readme", "dev", preview=False)
+
+        def program() -> None:
+            exec(compile(source, f"README.md:{line}", "exec"), {"__name__": "__main__"})
+
+        run_program(program, monitor, project="readme", stack="dev", preview=False)
+        assert not monitor.errors, monitor.errors
+        states = list(engine.state.values())
+        assert states and all(s.outputs["status"] == "running" for s in states)
+        engine.destroy_all()
+        assert not engine.state
+
+
+JS_BLOCKS = blocks("javascript")
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("README_JS_MODULES") and shutil.which("node")),
+    reason="set README_JS_MODULES to a directory with node_modules/@huggingface/inference",
+)
+@pytest.mark.parametrize("code", [b[2] for b in JS_BLOCKS])
+def test_javascript_block_streams_from_an_emulated_endpoint(
+    code: str, world: dict[str, Any], tmp_path: Path
+) -> None:
+    modules = Path(os.environ["README_JS_MODULES"]).resolve() / "node_modules"
+    (tmp_path / "node_modules").symlink_to(modules, target_is_directory=True)
+    script = tmp_path / "snippet.mjs"
+    script.write_text(code)
+    env = {**world["env"], "ENDPOINT_URL": world["url"]}
+    done = subprocess.run(
+        ["node", str(script)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.split()) >= 20  # words of the synthetic source
