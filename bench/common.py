@@ -321,7 +321,7 @@ class CountingProxy:
 def emulator_process(**timings: float) -> Iterator[Any]:
     """The emulator in its own process (synthetic serving, state in a temp file), so its CPU is
     not the benchmark's; `timings` are its lifecycle phases (`pending_seconds=...`)."""
-    from pulumi_hf_endpoints.emulator.testing import run_emulator_process
+    from hf_endpoints_emulator.testing import run_emulator_process
 
     with tempfile.TemporaryDirectory(prefix="bench-emulator-") as tmp:
         options: dict[str, Any] = {"backend": "synthetic", **timings}

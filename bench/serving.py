@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorProcess, run_emulator_process
+from hf_endpoints_emulator.testing import EmulatorProcess, run_emulator_process
 
 PROMPT = "Once upon a time"
 

@@ -132,8 +132,8 @@ class EmulatorServer:
         import warnings
         from contextlib import ExitStack
 
+        from hf_endpoints_emulator.testing import run_emulator_process
         from pulumi_hf_endpoints.api import EndpointsApi
-        from pulumi_hf_endpoints.emulator.testing import run_emulator_process
         from pulumi_hf_endpoints.spec import create_payload, spec_from_properties
 
         self._stack = ExitStack()

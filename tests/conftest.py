@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
+from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator
 
 for _var in (
     "HF_TOKEN",

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.api import EndpointsApi
 from pulumi_hf_endpoints.demo_pulumi import PulumiCli
 from pulumi_hf_endpoints.demo_stack import UNKNOWN, LocalStack, StackError, Step
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FAST = ["--backend", "synthetic", "--phase-seconds", "0.2"]

@@ -19,7 +19,7 @@ from ._version import __version__
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("pulumi_hf_endpoints.cli", "Print the package version."),
-    "emulator": ("pulumi_hf_endpoints.emulator.cli", "Run the local Inference Endpoints emulator."),
+    "emulator": ("hf_endpoints_emulator.cli", "Run the local Inference Endpoints emulator."),
     "generate": ("pulumi_hf_endpoints.inference_cli", "Generate text from an endpoint URL."),
     "chat": (
         "pulumi_hf_endpoints.inference_cli",

@@ -138,8 +138,9 @@ class Emulator:
 def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulator:
     import httpx
 
+    from hf_endpoints_emulator.config import DEFAULT_USER, generate_token
+
     from .demo_stack import StackError
-    from .emulator.config import DEFAULT_USER, generate_token
 
     token = generate_token()
     log_path = work_dir / "emulator.log"
@@ -150,7 +151,7 @@ def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulat
         "--resume-seconds": phase_seconds,
         "--wake-seconds": phase_seconds,
     }
-    argv = [sys.executable, "-m", "pulumi_hf_endpoints.emulator", "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "hf_endpoints_emulator", "--host", "127.0.0.1"]
     argv += ["--port", "0", "--state", str(work_dir / "emulator.sqlite3"), "--token", token]
     argv += ["--user", DEFAULT_USER, "--backend", backend]
     for flag, seconds in phases.items():

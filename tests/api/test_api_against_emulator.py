@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator
 from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
 from pulumi_hf_endpoints.errors import (
     ApiConnectionError,
     ApiTimeoutError,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
+from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator
 
 FAST = {"pending_seconds": 0.0, "initializing_seconds": 0.05, "wake_seconds": 0.3}
 
@@ -104,7 +104,7 @@ def serving_factory(**options: Any) -> Any:
     """A `serving_factory` for `run_emulator`: the real layer with some options changed."""
     import dataclasses
 
-    from pulumi_hf_endpoints.emulator.serving import ServingOptions, TgiServingLayer
+    from hf_endpoints_emulator.serving import ServingOptions, TgiServingLayer
 
     def factory(config: Any) -> TgiServingLayer:
         return TgiServingLayer(dataclasses.replace(ServingOptions.from_config(config), **options))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorAccess, loopback_client
+from hf_endpoints_emulator.testing import EmulatorAccess, loopback_client
 
 
 def endpoint_body(

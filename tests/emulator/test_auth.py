@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from pulumi_hf_endpoints.emulator.auth import Accounts, bearer_token, check_namespace
-from pulumi_hf_endpoints.emulator.config import User
-from pulumi_hf_endpoints.emulator.errors import ApiError
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, http_client
+from hf_endpoints_emulator.auth import Accounts, bearer_token, check_namespace
+from hf_endpoints_emulator.config import User
+from hf_endpoints_emulator.errors import ApiError
+from hf_endpoints_emulator.testing import EmulatorHandle, http_client
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 
 ALICE = User("alice", "hf_alice", ("acme",))

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, http_client, loopback_client
+from hf_endpoints_emulator.testing import EmulatorHandle, http_client, loopback_client
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PARSE = "Failed to parse the request body as JSON: "
@@ -206,7 +206,7 @@ def test_null_inside_a_merged_object_restores_the_services_default(
 def test_the_default_written_out_is_no_change() -> None:
     """The update that only restates defaults leaves the stored configuration as it was, so
     it does not redeploy the endpoint."""
-    from pulumi_hf_endpoints.emulator.validation import merge_update, normalize
+    from hf_endpoints_emulator.validation import merge_update, normalize
 
     stored = normalize(payload(route={"domain": "api.example.com"}))
     patch = {"compute": {"scaling": {"measure": {"hardwareUsage": None}}}, "route": {"path": None}}
@@ -586,7 +586,7 @@ def test_openapi_describes_the_control_plane(client: httpx.Client) -> None:
 
 def test_responses_match_the_documented_schema(client: httpx.Client, ns: str) -> None:
     """What the OpenAPI document promises is what the routes answer (schemathesis relies on it)."""
-    from pulumi_hf_endpoints.emulator.schemas import EndpointDoc, EndpointListDoc
+    from hf_endpoints_emulator.schemas import EndpointDoc, EndpointListDoc
 
     body = copy.deepcopy(payload("documented"))
     body["type"] = "private"

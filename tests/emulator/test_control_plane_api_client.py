@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import errors
 from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.spec import EndpointSpec, create_payload
 from tests.emulator.control_plane_testkit import endpoint_body
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.emulator.config import User
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, http_client
+from hf_endpoints_emulator.config import User
+from hf_endpoints_emulator.testing import EmulatorHandle, http_client
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 
 HTTP = http_client()

@@ -14,7 +14,7 @@ import pytest
 from huggingface_hub import HfApi, InferenceEndpoint
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError, InferenceEndpointError
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 
 REFRESH = 0.05  # seconds between wait() polls
 

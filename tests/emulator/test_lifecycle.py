@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints.emulator import lifecycle as lc
-from pulumi_hf_endpoints.emulator.config import Timings
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator
+from hf_endpoints_emulator import lifecycle as lc
+from hf_endpoints_emulator.config import Timings
+from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator
 from tests.conftest import FAST_TIMINGS
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 

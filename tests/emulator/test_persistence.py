@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_hf_endpoints.emulator import lifecycle
-from pulumi_hf_endpoints.emulator.app import TOKEN_KEY, create_app
-from pulumi_hf_endpoints.emulator.config import EmulatorConfig, default_state_path
-from pulumi_hf_endpoints.emulator.store import DuplicateName, EndpointRecord, Store
-from pulumi_hf_endpoints.emulator.testing import http_client, run_emulator, run_emulator_process
+from hf_endpoints_emulator import lifecycle
+from hf_endpoints_emulator.app import TOKEN_KEY, create_app
+from hf_endpoints_emulator.config import EmulatorConfig, default_state_path
+from hf_endpoints_emulator.store import DuplicateName, EndpointRecord, Store
+from hf_endpoints_emulator.testing import http_client, run_emulator, run_emulator_process
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 
 HTTP = http_client()
@@ -183,8 +183,8 @@ def _epoch(stamp: str) -> float:
 
 
 def test_cli_options_build_the_config() -> None:
+    from hf_endpoints_emulator.cli import config_from_args
     from pulumi_hf_endpoints.cli import build_parser
-    from pulumi_hf_endpoints.emulator.cli import config_from_args
 
     args = build_parser().parse_args(
         [

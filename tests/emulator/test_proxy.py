@@ -15,9 +15,9 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from pulumi_hf_endpoints.emulator.config import EmulatorConfig, User
-from pulumi_hf_endpoints.emulator.serving_protocol import ServedEndpoint
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, http_client
+from hf_endpoints_emulator.config import EmulatorConfig, User
+from hf_endpoints_emulator.serving_protocol import ServedEndpoint
+from hf_endpoints_emulator.testing import EmulatorHandle, http_client
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
 
 UNAUTHORIZED = {"error": "401 Unauthorized", "code": "UNAUTHORIZED"}

@@ -12,7 +12,7 @@ import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import OverloadedError
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.emulator.conftest_serving import (
     create_endpoint,
     layer_of,
@@ -293,7 +293,7 @@ class _FailingSession:
         return []
 
     def steps(self, sampling: Any, top_n: int) -> Iterator[Any]:
-        from pulumi_hf_endpoints.emulator.serving.backends.base import Step
+        from hf_endpoints_emulator.serving.backends.base import Step
 
         yield Step(300, -1.0, [])
         yield Step(301, -1.0, [])
@@ -303,8 +303,8 @@ class _FailingSession:
 def test_generation_failures_are_424_or_in_band(make_emulator: Any) -> None:
     from contextlib import nullcontext
 
-    from pulumi_hf_endpoints.emulator.serving import ServingOptions, TgiServingLayer
-    from pulumi_hf_endpoints.emulator.serving.backends.synthetic import SyntheticBackend
+    from hf_endpoints_emulator.serving import ServingOptions, TgiServingLayer
+    from hf_endpoints_emulator.serving.backends.synthetic import SyntheticBackend
 
     class Broken(SyntheticBackend):
         def session(self) -> Any:

@@ -16,7 +16,7 @@ import pytest
 from huggingface_hub import HfApi, InferenceClient
 from openai import OpenAI
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.emulator.conftest_serving import create_endpoint, layer_of, serving_emulator
 
 pytest.importorskip("llama_cpp")

@@ -11,7 +11,7 @@ import pytest
 from huggingface_hub import InferenceClient
 from openai import OpenAI
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.emulator.conftest_serving import create_endpoint, metric, serving_emulator, sse_payloads
 
 PROMPT = "The answer is"

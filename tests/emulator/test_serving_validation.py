@@ -12,7 +12,7 @@ import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import ValidationError
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.emulator.conftest_serving import create_endpoint, serving_emulator, sse_payloads
 
 PREFIX = "Input validation error: "

@@ -14,8 +14,8 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from tests.harness import (
     Engine,
     ProviderHost,

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from pulumi.runtime import mocks
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from tests.examples.conftest import EXAMPLES, ExampleStack, live_names, project_name
 from tests.harness import ProviderHost
 

@@ -60,8 +60,8 @@ class Emu:
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emu]:
+    from hf_endpoints_emulator.testing import run_emulator
     from pulumi_hf_endpoints.api import EndpointsApi
-    from pulumi_hf_endpoints.emulator.testing import run_emulator
     from tests.inference.inference_testkit import deploy
 
     with run_emulator(

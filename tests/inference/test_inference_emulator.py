@@ -302,8 +302,8 @@ def test_seed_blog_snippet_runs_on_the_synthetic_source(emu: Emu, snippet: str) 
 @pytest.mark.model
 @pytest.mark.parametrize("snippet", [SEED_BLOG_TEXT_GENERATION_CLIENT, SEED_BLOG_INFERENCE_CLIENT])
 def test_seed_blog_snippet_prints_real_tokens(snippet: str) -> None:
+    from hf_endpoints_emulator.testing import run_emulator
     from pulumi_hf_endpoints.api import EndpointsApi
-    from pulumi_hf_endpoints.emulator.testing import run_emulator
 
     with run_emulator(backend="llama", pending_seconds=0.05, initializing_seconds=0.05) as handle:
         with EndpointsApi(handle.token, api_url=handle.api_url) as api:

@@ -11,10 +11,10 @@ from typing import Any
 import pulumi
 import pytest
 
+from hf_endpoints_emulator.config import User
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import InferenceEndpoint
 from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
-from pulumi_hf_endpoints.emulator.config import User
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.provider import INPUT_KEYS_KEY
 from tests.harness import Engine, ProviderError, ProviderHost, capture_program
 from tests.provider.conftest import declare

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import InferenceEndpoint
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from tests.harness import Engine, ProviderHost, RegisteredResource, ResourceState, capture_program
 from tests.provider.test_lifecycle import api_of
 

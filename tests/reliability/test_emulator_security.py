@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hf_endpoints_emulator.config import User, generate_token
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import spec
-from pulumi_hf_endpoints.emulator.config import User, generate_token
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from tests.reliability.support import BASE, FIGURES
 
 pytestmark = pytest.mark.reliability

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator_process
 from pulumi_hf_endpoints import spec
 from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle, run_emulator_process
 from tests.harness import ProviderHost
 from tests.reliability.lifecycles import Limits, Restarter, SequenceResult, SequenceRunner
 from tests.reliability.support import BASE, FIGURES, scaled

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hf_endpoints_emulator.testing import EmulatorProcess, run_emulator_process
 from pulumi_hf_endpoints import spec
-from pulumi_hf_endpoints.emulator.testing import EmulatorProcess, run_emulator_process
 from tests.reliability.support import BASE, FIGURES, scaled
 
 pytestmark = pytest.mark.reliability

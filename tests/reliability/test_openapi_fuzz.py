@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import spec
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
 from tests.reliability.support import BASE, FIGURES, scaled
 
 pytestmark = pytest.mark.reliability

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.harness import Engine, ProviderError, ProviderHost
 from tests.provider.conftest import declare
 from tests.reliability.support import BASE, FIGURES, PROVIDER_KEY, TunedProvider, props

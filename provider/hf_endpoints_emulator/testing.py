@@ -312,7 +312,7 @@ def _flags(options: Mapping[str, Any]) -> list[str]:
 
 @dataclasses.dataclass
 class EmulatorProcess(EmulatorAccess):
-    """The emulator as a child process (`python -m pulumi_hf_endpoints.emulator`)."""
+    """The emulator as a child process (`python -m hf_endpoints_emulator`)."""
 
     argv: list[str] = dataclasses.field(default_factory=list)
     log_path: Path | None = None
@@ -323,7 +323,7 @@ class EmulatorProcess(EmulatorAccess):
         log = self.log_path.open("ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi_hf_endpoints.emulator", *self.argv],
+            [sys.executable, "-m", "hf_endpoints_emulator", *self.argv],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

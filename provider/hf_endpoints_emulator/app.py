@@ -20,11 +20,10 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from .. import __version__
 from . import admin, control_plane, hub_routes, proxy
 from .activity import ActivityTracker
 from .auth import Accounts
-from .config import EmulatorConfig, generate_token
+from .config import EmulatorConfig, emulator_version, generate_token
 from .context import Emulator
 from .errors import ApiError, describe_parameter_errors, describe_validation_errors
 from .faults import FaultBook, FaultMiddleware
@@ -150,7 +149,7 @@ def create_app(config: EmulatorConfig, serving_factory: ServingFactory | None = 
             "The Hugging Face Inference Endpoints control plane, emulated by pulumi-hf-endpoints."
             ' Errors are `{"error": "..."}`.'
         ),
-        version=__version__,
+        version=emulator_version(),
         lifespan=lifespan,
     )
     app.state.emulator = emu

@@ -32,6 +32,19 @@ def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
     return base / "pulumi-hf-endpoints" / "emulator.sqlite3"
 
 
+DISTRIBUTION = "pulumi-hf-endpoints"
+
+
+def emulator_version() -> str:
+    """The version of the distribution that ships the emulator (and the provider it tests)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
 @dataclass(frozen=True)
 class User:
     """A Hub account the emulator knows: its token and the organisations it may act for."""
