@@ -133,7 +133,7 @@ class EmulatorServer:
         from contextlib import ExitStack
 
         from hf_endpoints_emulator.testing import run_emulator_process
-        from pulumi_hf_endpoints.api import EndpointsApi
+        from pulumi_hf_endpoints.client.api import EndpointsApi
         from pulumi_hf_endpoints.spec import create_payload, spec_from_properties
 
         self._stack = ExitStack()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from hf_endpoints_emulator.testing import EmulatorHandle
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from pulumi_hf_endpoints.demo_pulumi import PulumiCli
 from pulumi_hf_endpoints.demo_stack import UNKNOWN, LocalStack, StackError, Step
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import Engine, ProviderHost
 from tests.inference.inference_testkit import deploy
 

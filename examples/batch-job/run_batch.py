@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from pulumi_hf_endpoints.inference import AsyncEndpointClient
 
 HERE = Path(__file__).resolve().parent

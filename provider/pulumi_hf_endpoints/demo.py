@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `pulumi-hf-endpoints --help` imports this module
-    from .api import EndpointsApi
+    from .client.api import EndpointsApi
     from .demo_pulumi import PulumiCli
     from .demo_stack import Phase, Step
 
@@ -121,7 +121,7 @@ class Emulator:
         return f"{self.base_url}/v2"
 
     def api(self) -> EndpointsApi:
-        from .api import EndpointsApi
+        from .client.api import EndpointsApi
 
         return EndpointsApi(self.token, api_url=self.api_url)
 

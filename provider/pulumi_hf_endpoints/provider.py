@@ -30,23 +30,24 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from . import settings
-from .errors import (
+from .client.errors import (
     ApiConnectionError,
     ApiTimeoutError,
+    AuthenticationError,
     ConflictError,
-    EndpointFailedError,
+    DeploymentFailedError,
     EndpointsApiError,
-    ForbiddenError,
+    MalformedResponseError,
     NotFoundError,
+    PermissionDeniedError,
     ServerError,
-    UnauthorizedError,
     WaitTimeoutError,
 )
 from .properties import NAME_MAX_LENGTH, OUTPUT_ONLY, REPLACE_ON_CHANGES
 
 if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
     from . import spec
-    from .api import ApiConfig, EndpointsApi
+    from .client import ApiConfig, Endpoint, EndpointsApi
 
 log = logging.getLogger("pulumi_hf_endpoints.provider")
 
@@ -63,11 +64,11 @@ _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
 _ROLLBACK_ATTEMPTS = 3
 # States after which the service does nothing more on its own: the endpoint must be redeployed.
-FAILED_STATES = ("failed", "updateFailed")
 
 
-class EndpointError(RuntimeError):
-    """An operation on an endpoint failed; the message says what happened and what to do."""
+class ResourceError(RuntimeError):
+    """An operation on an endpoint resource failed; the message says what happened and what to
+    do. The one error the provider raises, so the one class a Pulumi user sees."""
 
 
 STACK_CONFIG_TOKEN = "the stack config `huggingface:token`"
@@ -75,14 +76,14 @@ MIN_CLI_FOR_CONFIG = "3.139"
 """The first Pulumi CLI that sends stack config to dynamic providers (pulumi/pulumi#17673)."""
 
 
-def failure(what: str, exc: BaseException, config: ApiConfig | None = None) -> EndpointError:
+def failure(what: str, exc: BaseException, config: ApiConfig | None = None) -> ResourceError:
     """`what` failed because of `exc`; a refused token also says where it came from (never what
     it is) and how stack config reaches the provider."""
     message = f"{what} failed: {exc}"
-    if config is None or not isinstance(exc, UnauthorizedError | ForbiddenError):
-        return EndpointError(message)
+    if config is None or not isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return ResourceError(message)
     if config.token is None:
-        return EndpointError(
+        return ResourceError(
             f"{message}. No Hugging Face token was found: in a stack, run `pulumi config set "
             "--secret huggingface:token <token>` (stack config reaches dynamic providers from "
             f"Pulumi CLI {MIN_CLI_FOR_CONFIG} on; older CLIs leave HF_TOKEN and the token file "
@@ -95,7 +96,7 @@ def failure(what: str, exc: BaseException, config: ApiConfig | None = None) -> E
             "config saved by the last `pulumi up`: if huggingface:token changed since, run "
             "`pulumi up` first, or pass --run-program to use the current config"
         )
-    return EndpointError(message)
+    return ResourceError(message)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -158,7 +159,7 @@ def _input_keys(outputs: Mapping[str, Any]) -> list[str]:
 def _split_id(id_: str) -> tuple[str, str]:
     namespace, sep, name = id_.rpartition("/")
     if not sep or not namespace or not name:
-        raise EndpointError(f"endpoint id {id_!r} is not of the form 'namespace/name'")
+        raise ResourceError(f"endpoint id {id_!r} is not of the form 'namespace/name'")
     return namespace, name
 
 
@@ -222,7 +223,7 @@ class InferenceEndpointProvider(ResourceProvider):
             widen_current_pool(workers)
 
     def _api_config(self) -> ApiConfig:
-        from .api import ApiConfig
+        from .client.config import ApiConfig
 
         return ApiConfig.resolve(
             token=self._config.get(settings.TOKEN),
@@ -232,13 +233,13 @@ class InferenceEndpointProvider(ResourceProvider):
         )
 
     def _client(self) -> tuple[EndpointsApi, ApiConfig]:
-        from .api import EndpointsApi
+        from .client.api import EndpointsApi
 
         config = self._api_config()
         with self._lock:
             client = self._client_settings
             if isinstance(client, settings.SettingError):
-                raise EndpointError(str(client))
+                raise ResourceError(str(client))
             if self._api is None:
                 self._api = EndpointsApi.from_config(config, **client.options())
             return self._api, config
@@ -279,7 +280,7 @@ class InferenceEndpointProvider(ResourceProvider):
         replaces = [p for p in changed if p in REPLACE_ON_CHANGES]
         auto_named = "name" in (news.get(DEFAULTS_KEY) or [])
         # A failed endpoint needs an update even when nothing changed: it redeploys it.
-        redeploy = olds.get("status") in FAILED_STATES
+        redeploy = olds.get("status") in spec.FAILED_STATES  # see update()
         return DiffResult(
             changes=bool(changed) or redeploy,
             replaces=replaces,
@@ -302,15 +303,15 @@ class InferenceEndpointProvider(ResourceProvider):
             raise failure("finding the token's namespace (whoami)", exc, config) from None
         name = desired.name
         if name is None:  # check() always sets it; guard against a program that skipped check
-            raise EndpointError("name is required")
+            raise ResourceError("name is required")
         payload = spec.create_payload(desired, name)
         adopted = False
         started = time.time()
         try:
-            raw = api.create_endpoint(namespace, payload)
+            answer = api.create_endpoint(namespace, payload)
         except ConflictError:
             if not desired.adopt_existing:
-                raise EndpointError(
+                raise ResourceError(
                     f"an endpoint named '{name}' already exists in namespace '{namespace}'. "
                     "Set adoptExisting (adopt_existing=True) to take it over and make it match "
                     "this resource, or choose another name. Dynamic resources cannot be "
@@ -320,40 +321,44 @@ class InferenceEndpointProvider(ResourceProvider):
                     "while the old one still holds the name: leave the option unset (an "
                     "explicit name is then replaced by deleting first) or drop `name`."
                 ) from None
-            raw = self._adopt(api, namespace, name, desired)
+            answer = self._adopt(api, namespace, name, desired)
             adopted = True
+        except MalformedResponseError as exc:
+            # The service said yes (2xx) but its answer is unreadable: the endpoint exists.
+            cleanup = self._delete_quietly(api, namespace, name)
+            raise ResourceError(
+                f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
+            ) from None
         except (ApiTimeoutError, ApiConnectionError, ServerError) as exc:
             # No usable answer, even after the client's retries: it may exist all the same.
             cleanup = self._remove_if_created(api, namespace, name, payload, started)
-            raise EndpointError(
+            raise ResourceError(
                 f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
             ) from None
         except EndpointsApiError as exc:
             raise failure(f"creating endpoint {namespace}/{name}", exc, config) from None
         try:
-            info = self._settle(api, config, namespace, name, desired, raw)
+            info = self._settle(api, config, namespace, name, desired, answer)
         except Exception as exc:
             if adopted:
-                raise EndpointError(
+                raise ResourceError(
                     f"endpoint {namespace}/{name} (adopted, so left in place) did not become "
                     f"ready: {exc}"
                 ) from None
             cleanup = self._delete_quietly(api, namespace, name)
-            raise EndpointError(f"{exc}; {cleanup}") from None
+            raise ResourceError(f"{exc}; {cleanup}") from None
         outputs = self._outputs(desired, namespace, name, info, props)
         return CreateResult(f"{namespace}/{name}", outputs)
 
     def _adopt(
         self, api: EndpointsApi, namespace: str, name: str, desired: spec.EndpointSpec
-    ) -> dict[str, Any]:
+    ) -> Endpoint:
         from . import spec
 
-        raw = api.get_endpoint(namespace, name)
-        live = spec.spec_from_api(spec.EndpointInfo.from_api(raw), namespace, prior=desired)
+        found = api.get_endpoint(namespace, name)
+        live = spec.spec_from_api(found, namespace, prior=desired)
         payload = spec.update_payload(live, desired)
-        if payload:
-            raw = api.update_endpoint(namespace, name, payload)
-        return raw
+        return api.update_endpoint(namespace, name, payload) if payload else found
 
     def _remove_if_created(
         self,
@@ -364,10 +369,10 @@ class InferenceEndpointProvider(ResourceProvider):
         started: float,
     ) -> str:
         """After a create with no answer: delete the endpoint if this create made it."""
-        from .api import not_made_by
+        from .client.recovery import not_made_by
 
         try:
-            raw = api.get_endpoint(namespace, name)
+            found = api.get_endpoint(namespace, name)
         except NotFoundError:
             return "no endpoint was created"
         except EndpointsApiError as exc:
@@ -375,7 +380,7 @@ class InferenceEndpointProvider(ResourceProvider):
                 f"whether it was created could not be checked ({exc}): look for {namespace}/"
                 f"{name} in the Hugging Face console and delete it if it is there"
             )
-        mismatch = not_made_by(payload, raw, started)
+        mismatch = not_made_by(payload, found.raw, started)
         if mismatch:
             return (
                 f"an endpoint {namespace}/{name} that this create did not make exists "
@@ -419,35 +424,33 @@ class InferenceEndpointProvider(ResourceProvider):
         api, config = self._client()
         payload = spec.update_payload(old, desired)
         try:
-            raw = api.get_endpoint(namespace, name)
-            live = spec.EndpointInfo.from_api(raw)
+            live = answer = api.get_endpoint(namespace, name)
             if payload:
-                raw = api.update_endpoint(namespace, name, payload)
-            if live.status.state in FAILED_STATES:
+                answer = api.update_endpoint(namespace, name, payload)
+            if live.state in spec.FAILED_STATES:
                 # The service keeps the configuration of a failed deployment, so the same update
                 # sent again changes nothing; pausing and resuming restarts the endpoint with its
                 # configuration, as the console advises for an endpoint in error ("try
                 # restarting it using the pause button").
-                raw = api.pause_endpoint(namespace, name)
-                live = spec.EndpointInfo.from_api(raw)
+                live = answer = api.pause_endpoint(namespace, name)
             if desired.paused and not live.paused:
-                raw = api.pause_endpoint(namespace, name)
+                answer = api.pause_endpoint(namespace, name)
             elif not desired.paused and live.paused:
-                raw = api.resume_endpoint(namespace, name)
-            info = self._settle(api, config, namespace, name, desired, raw)
+                answer = api.resume_endpoint(namespace, name)
+            info = self._settle(api, config, namespace, name, desired, answer)
         except NotFoundError:
-            raise EndpointError(
+            raise ResourceError(
                 f"endpoint {namespace}/{name} no longer exists (it was deleted outside this "
                 "stack): run `pulumi refresh` to drop it from the stack, then `pulumi up` to "
                 "create it again"
             ) from None
-        except EndpointFailedError as exc:
-            raise EndpointError(
+        except DeploymentFailedError as exc:
+            raise ResourceError(
                 f"updating endpoint {namespace}/{name} failed: {exc}. The service keeps the new "
                 "configuration; fix the inputs if they caused this, then run `pulumi up` again: "
                 "it restarts the endpoint (pause, then resume) with its configuration"
             ) from None
-        except (EndpointsApiError, WaitTimeoutError, spec.MalformedEndpointError) as exc:
+        except EndpointsApiError as exc:
             raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
         return UpdateResult(self._outputs(desired, namespace, name, info, news))
 
@@ -462,20 +465,16 @@ class InferenceEndpointProvider(ResourceProvider):
         lookup = not _public(props)
         api, config = self._client()
         try:
-            raw = api.get_endpoint(namespace, name)
+            info = api.get_endpoint(namespace, name)
         except NotFoundError:
             if lookup:  # the engine would accept an empty answer and resolve every output None
-                raise EndpointError(
+                raise ResourceError(
                     f"InferenceEndpoint.get: there is no endpoint '{id_}' (id 'namespace/name')"
                     f" that {config.token_source or 'this token'} can see"
                 ) from None
             return ReadResult(id_="", outs={})  # gone: the engine drops it from the state
         except EndpointsApiError as exc:
             raise failure(f"reading endpoint {id_}", exc, config) from None
-        try:
-            info = spec.EndpointInfo.from_api(raw)
-        except spec.MalformedEndpointError as exc:
-            raise EndpointError(f"reading endpoint {namespace}/{name} failed: {exc}") from None
         prior = None if lookup else _spec_of_state(props)
         live = spec.spec_from_api(info, namespace, prior=prior).to_properties()
         keys = sorted(live) if lookup else _input_keys(props)
@@ -499,11 +498,11 @@ class InferenceEndpointProvider(ResourceProvider):
         from .waiting import Waiter, poll_interval
 
         timeout = props.get("waitTimeout")
-        waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
+        waiter = Waiter(api, namespace, name, interval=poll_interval())
         try:
             waiter.wait("gone", float(timeout) if timeout else _DELETE_TIMEOUT)
         except WaitTimeoutError as exc:
-            raise EndpointError(f"deleting endpoint {namespace}/{name}: {exc}") from None
+            raise ResourceError(f"deleting endpoint {namespace}/{name}: {exc}") from None
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -515,7 +514,7 @@ class InferenceEndpointProvider(ResourceProvider):
                 warnings.simplefilter("ignore", FutureWarning)
                 return spec.spec_from_properties(_public(props))
         except spec.SpecError as exc:
-            raise EndpointError(f"invalid endpoint properties: {exc}") from None
+            raise ResourceError(f"invalid endpoint properties: {exc}") from None
 
     def _settle(
         self,
@@ -524,19 +523,18 @@ class InferenceEndpointProvider(ResourceProvider):
         namespace: str,
         name: str,
         desired: spec.EndpointSpec,
-        raw: Mapping[str, Any],
-    ) -> spec.EndpointInfo:
+        info: Endpoint,
+    ) -> Endpoint:
         """Bring the endpoint to the desired lifecycle and, with `wait`, wait for it."""
         from . import spec
         from .waiting import Target, Waiter, poll_interval
 
-        info = spec.EndpointInfo.from_api(raw)
-        if desired.paused and not info.paused and info.status.state not in ("failed",):
-            info = spec.EndpointInfo.from_api(api.pause_endpoint(namespace, name))
+        if desired.paused and not info.paused and info.state != "failed":
+            info = api.pause_endpoint(namespace, name)
         if not desired.wait:
             return info
         target: Target = "paused" if desired.paused else "running"
-        waiter = Waiter(api, namespace, name, config.token, interval=poll_interval())
+        waiter = Waiter(api, namespace, name, interval=poll_interval())
         timeout = desired.wait_timeout or spec.DEFAULT_WAIT_TIMEOUT
         result = waiter.wait(target, timeout, initial=info)
         assert result is not None
@@ -547,7 +545,7 @@ class InferenceEndpointProvider(ResourceProvider):
         desired: spec.EndpointSpec,
         namespace: str,
         name: str,
-        info: spec.EndpointInfo,
+        info: Endpoint,
         inputs: Mapping[str, Any],
     ) -> dict[str, Any]:
         """Outputs: the inputs as applied, the computed status, and what refresh needs to give

@@ -11,28 +11,25 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import httpx
+from typing import Literal
 
 from . import spec
-from .api import EndpointsApi
-from .errors import (
+from .client.api import EndpointsApi
+from .client.errors import (
     ApiConnectionError,
     ApiTimeoutError,
-    EndpointFailedError,
+    DeploymentFailedError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     WaitTimeoutError,
 )
+from .client.models import Endpoint
 
 Target = Literal["running", "paused", "gone"]
 
 POLL_INTERVAL_ENV = "PULUMI_HF_ENDPOINTS_POLL_INTERVAL"
 DEFAULT_POLL_INTERVAL = 1.0
-# States in which an endpoint serves, or will on its next request.
-SERVING_STATES = ("running", "scaledToZero")
 # A poll that meets one of these (after the client's own retries) is a hiccup of the service,
 # not an answer: waiting goes on, until the deadline or this many failed polls in a row.
 TRANSIENT_ERRORS = (ServerError, RateLimitedError, ApiConnectionError, ApiTimeoutError)
@@ -56,17 +53,16 @@ class Waiter:
     api: EndpointsApi
     namespace: str
     name: str
-    token: str | None
     interval: float = DEFAULT_POLL_INTERVAL
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_state: Callable[[str], None] | None = None
 
     def wait(
-        self, target: Target, timeout: float, *, initial: spec.EndpointInfo | None = None
-    ) -> spec.EndpointInfo | None:
+        self, target: Target, timeout: float, *, initial: Endpoint | None = None
+    ) -> Endpoint | None:
         """Return the endpoint once it is in `target` (None for "gone"); raise
-        EndpointFailedError with the service's message, or WaitTimeoutError.
+        DeploymentFailedError with the service's message, or WaitTimeoutError.
 
         `initial` is the service's answer to the request that started the change: it is judged
         first, and the first poll comes one interval later instead of right away.
@@ -77,14 +73,11 @@ class Waiter:
         pending = initial
         while True:
             try:
-                if pending is not None:
-                    raw: Any = None
-                else:
-                    raw = self.api.get_endpoint(self.namespace, self.name)
+                info = pending if pending is not None else self.api.get_endpoint(*self._id)
             except NotFoundError:
                 if target == "gone":
                     return None
-                raise EndpointFailedError(
+                raise DeploymentFailedError(
                     f"endpoint {self.namespace}/{self.name} disappeared while waiting for it "
                     f"to be {target}"
                 ) from None
@@ -95,9 +88,8 @@ class Waiter:
                 self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
                 continue
             failed_polls = 0
-            info = pending if pending is not None else spec.EndpointInfo.from_api(raw)
             pending = None
-            state = info.status.state
+            state = info.state
             if state != last_state and self.on_state is not None:
                 self.on_state(state)
             last_state = state
@@ -113,17 +105,21 @@ class Waiter:
                 )
             self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
 
-    def _raise_if_failed(self, info: spec.EndpointInfo) -> None:
-        state = info.status.state
-        if state in ("failed", "updateFailed"):
+    @property
+    def _id(self) -> tuple[str, str]:
+        return self.namespace, self.name
+
+    def _raise_if_failed(self, info: Endpoint) -> None:
+        state = info.state
+        if state in spec.FAILED_STATES:
             verb = "deploy" if state == "failed" else "update"
             reason = info.status.error_message or info.status.message or "no reason given"
-            raise EndpointFailedError(
+            raise DeploymentFailedError(
                 f"endpoint {self.namespace}/{self.name} failed to {verb}: {reason}"
             )
 
-    def _reached(self, info: spec.EndpointInfo, target: Target) -> bool:
-        state = info.status.state
+    def _reached(self, info: Endpoint, target: Target) -> bool:
+        state = info.state
         if target == "paused":
             return state == "paused"
         if state == "scaledToZero":
@@ -134,13 +130,8 @@ class Waiter:
             return True  # reachable only through PrivateLink, not from here
         return self._healthy(info)
 
-    def _healthy(self, info: spec.EndpointInfo) -> bool:
+    def _healthy(self, info: Endpoint) -> bool:
         url = (
             f"{(info.status.url or '').rstrip('/')}/{(info.health_route or '/health').lstrip('/')}"
         )
-        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = httpx.get(url, headers=headers, timeout=10.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return self.api.probe(url) == 200

@@ -81,11 +81,13 @@ def endpoint(
     created_at: str = "2024-01-01T00:00:00Z",
     repository: str = "gpt2",
 ) -> dict[str, Any]:
-    """A minimal EndpointWithStatus, enough for the client (which does not parse it)."""
+    """A small `EndpointWithStatus`: the keys the client's typed answer needs."""
     return {
         "name": name,
         "type": "authenticated",
         "healthRoute": "/health",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
         "model": {"repository": repository, "framework": "pytorch", "revision": None, "task": "x"},
         "status": {"state": state, "createdAt": created_at},
     }

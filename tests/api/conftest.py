@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.api.api_testkit import TOKEN, Script, Sleeps
 
 

@@ -13,23 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.errors import (
+from pulumi_hf_endpoints.client.api import EndpointsApi
+from pulumi_hf_endpoints.client.errors import (
     ApiConnectionError,
+    ApiStatusError,
     ApiTimeoutError,
+    AuthenticationError,
     BadRequestError,
     ConflictError,
     EndpointsApiError,
-    ForbiddenError,
     MalformedResponseError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
     ServerError,
-    UnauthorizedError,
     error_for_status,
-    extract_server_message,
-    redact,
 )
+from pulumi_hf_endpoints.client.messages import extract_server_message, redact
 from tests.api.api_testkit import TOKEN, Script, reply
 
 
@@ -43,8 +43,8 @@ def no_retry_api(make_api: Callable[..., EndpointsApi]) -> EndpointsApi:
     [
         (400, BadRequestError),
         (422, BadRequestError),
-        (401, UnauthorizedError),
-        (403, ForbiddenError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
         (404, NotFoundError),
         (409, ConflictError),
         (429, RateLimitedError),
@@ -54,8 +54,8 @@ def no_retry_api(make_api: Callable[..., EndpointsApi]) -> EndpointsApi:
         (503, ServerError),
         (504, ServerError),
         (599, ServerError),
-        (405, EndpointsApiError),
-        (418, EndpointsApiError),
+        (405, ApiStatusError),
+        (418, ApiStatusError),
     ],
 )
 def test_status_maps_to_error_class(
@@ -172,7 +172,7 @@ def test_request_id_headers(
     no_retry_api: EndpointsApi, script: Script, headers: dict[str, str], expected: str | None
 ) -> None:
     script.replies = [reply(403, {"error": "no"}, **headers)]
-    with pytest.raises(ForbiddenError) as info:
+    with pytest.raises(PermissionDeniedError) as info:
         no_retry_api.get_endpoint("ns", "name")
     assert info.value.request_id == expected
     assert (f"(request id: {expected})" in str(info.value)) is (expected is not None)
@@ -189,9 +189,9 @@ def test_unauthorized_without_token_says_how_to_log_in(
     make_api: Callable[..., EndpointsApi], script: Script
 ) -> None:
     script.replies = [reply(401, {"error": "Unauthorized"}), reply(401, {"error": "Bad token"})]
-    with pytest.raises(UnauthorizedError, match=r"Unauthorized; no Hugging Face token was sent"):
+    with pytest.raises(AuthenticationError, match=r"Unauthorized; no Hugging Face token was sent"):
         make_api(token=None).whoami()
-    with pytest.raises(UnauthorizedError) as info:
+    with pytest.raises(AuthenticationError) as info:
         make_api().whoami()
     assert "HF_TOKEN" not in str(info.value)
 
@@ -320,7 +320,7 @@ def test_token_in_transport_errors_never_leaks(
     assert TOKEN not in _log_text(caplog)
 
 
-@pytest.mark.parametrize("option", ["api_url", "catalog_url", "hub_url"])
+@pytest.mark.parametrize("option", ["api_url", "hub_url"])
 def test_credentials_in_urls_are_refused_without_echoing_them(option: str) -> None:
     # httpx logs request URLs at INFO, so a secret in one could never be kept out of logs.
     url = f"https://user:{TOKEN}@example.test/v2"

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.errors import ApiConnectionError, ApiTimeoutError, NotFoundError
+from pulumi_hf_endpoints.client.api import EndpointsApi
+from pulumi_hf_endpoints.client.errors import ApiConnectionError, ApiTimeoutError, NotFoundError
 from tests.api.api_testkit import TOKEN, Sleeps, endpoint, just_now
 
 # What the server does with one request: ("json", status, body), ("reset",) or ("hang", seconds).
@@ -141,7 +141,7 @@ def test_connection_reset_then_success(
     base, behaviour = server
     behaviour.routes[GET_PATH] = [("reset",), ("json", 200, endpoint("chat"))]
     api = client_for(base)
-    assert api.get_endpoint("ns", "chat") == endpoint("chat")
+    assert api.get_endpoint("ns", "chat").raw == endpoint("chat")
     assert behaviour.calls() == [GET_PATH, GET_PATH]
     assert all(s.authorization == f"Bearer {TOKEN}" for s in behaviour.seen)
 
@@ -162,7 +162,7 @@ def test_read_timeout_then_success(
 ) -> None:
     base, behaviour = server
     behaviour.routes[GET_PATH] = [("hang", 60.0), ("json", 200, endpoint("chat"))]
-    assert client_for(base).get_endpoint("ns", "chat") == endpoint("chat")
+    assert client_for(base).get_endpoint("ns", "chat").raw == endpoint("chat")
     assert behaviour.calls() == [GET_PATH, GET_PATH]
     assert behaviour.hangs_ended == 0  # the client gave up on the silent server and retried
 
@@ -195,7 +195,7 @@ def test_create_reset_after_the_server_got_it_creates_once(
     made = endpoint("chat", "pending", created_at=just_now())
     behaviour.routes[GET_PATH] = [("json", 200, made)]
     payload = {"name": "chat", "model": {"repository": "gpt2"}}
-    assert client_for(base).create_endpoint("ns", payload) == made
+    assert client_for(base).create_endpoint("ns", payload).raw == made
     assert behaviour.calls() == [POST_PATH, GET_PATH]
     assert json.loads(behaviour.seen[0].body) == payload
 
@@ -225,7 +225,7 @@ def test_nothing_at_debug_level_carries_the_token(
         api.get_endpoint("ns", "gone")
     assert TOKEN not in str(info.value) and TOKEN not in repr(info.value)
     assert {r.name for r in caplog.records} >= {
-        "pulumi_hf_endpoints.api",
+        "pulumi_hf_endpoints.client",
         "httpx",
         "httpcore.http11",
     }

@@ -10,17 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.api import EndpointsApi, parse_retry_after
-from pulumi_hf_endpoints.errors import (
+from pulumi_hf_endpoints.client.api import EndpointsApi
+from pulumi_hf_endpoints.client.errors import (
     ApiConnectionError,
     ApiTimeoutError,
     BadRequestError,
     ConflictError,
-    ForbiddenError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
     ServerError,
 )
+from pulumi_hf_endpoints.client.http import parse_retry_after
 from tests.api.api_testkit import TOKEN, Script, Sleeps, endpoint, just_now, reply
 
 CREATE = ("POST", "/v2/endpoint/ns")
@@ -88,7 +89,7 @@ def test_gateway_errors_then_success(
     api: EndpointsApi, script: Script, sleeps: Sleeps, status: int
 ) -> None:
     script.replies = [reply(status, "<html>bad gateway</html>"), reply(200, endpoint())]
-    assert api.get_endpoint("ns", "chat") == endpoint()
+    assert api.get_endpoint("ns", "chat").raw == endpoint()
     assert len(script.requests) == 2 and len(sleeps.delays) == 1
 
 
@@ -116,7 +117,7 @@ def test_transport_failure_then_success(
     api: EndpointsApi, script: Script, sleeps: Sleeps, failure: Exception
 ) -> None:
     script.replies = [failure, reply(200, endpoint())]
-    assert api.get_endpoint("ns", "chat") == endpoint()
+    assert api.get_endpoint("ns", "chat").raw == endpoint()
     assert len(script.requests) == 2 and len(sleeps.delays) == 1
 
 
@@ -127,13 +128,7 @@ def test_transport_failure_then_success(
         (lambda a: a.delete_endpoint("ns", "chat"), "DELETE", "/v2/endpoint/ns/chat"),
         (lambda a: a.pause_endpoint("ns", "chat"), "POST", "/v2/endpoint/ns/chat/pause"),
         (lambda a: a.resume_endpoint("ns", "chat"), "POST", "/v2/endpoint/ns/chat/resume"),
-        (
-            lambda a: a.scale_to_zero_endpoint("ns", "chat"),
-            "POST",
-            "/v2/endpoint/ns/chat/scale-to-zero",
-        ),
         (lambda a: a.list_endpoints("ns"), "GET", "/v2/endpoint/ns"),
-        (lambda a: a.list_catalog(), "GET", "/api/v1/catalog/list"),
         (lambda a: a.whoami(), "GET", "/api/whoami-v2"),
     ],
 )
@@ -225,7 +220,7 @@ def test_create_with_lost_answer_returns_the_endpoint_it_made(
 ) -> None:
     made = endpoint("chat", "pending", created_at=just_now())
     script.replies = [lost, reply(200, made)]
-    assert api.create_endpoint("ns", PAYLOAD) == made
+    assert api.create_endpoint("ns", PAYLOAD).raw == made
     assert script.calls == [CREATE, GET]
     assert script.calls.count(CREATE) == 1
 
@@ -294,13 +289,13 @@ def test_create_never_sent_is_resent_without_lookup(
     api: EndpointsApi, script: Script, unsent: Exception
 ) -> None:
     script.replies = [unsent, reply(200, endpoint("chat"))]
-    assert api.create_endpoint("ns", PAYLOAD) == endpoint("chat")
+    assert api.create_endpoint("ns", PAYLOAD).raw == endpoint("chat")
     assert script.calls == [CREATE, CREATE]
 
 
 def test_create_429_is_resent(api: EndpointsApi, script: Script, sleeps: Sleeps) -> None:
     script.replies = [reply(429, {}, **{"Retry-After": "3"}), reply(200, endpoint("chat"))]
-    assert api.create_endpoint("ns", PAYLOAD) == endpoint("chat")
+    assert api.create_endpoint("ns", PAYLOAD).raw == endpoint("chat")
     assert script.calls == [CREATE, CREATE]
     assert sleeps.delays == [3.0]
 
@@ -340,29 +335,9 @@ def test_create_without_a_name_is_never_resent_after_a_loss(
 
 def test_create_lookup_failure_propagates(api: EndpointsApi, script: Script) -> None:
     script.replies = [httpx.ReadError("reset"), reply(403, {"error": "Forbidden"})]
-    with pytest.raises(ForbiddenError):
+    with pytest.raises(PermissionDeniedError):
         api.create_endpoint("ns", PAYLOAD)
     assert script.calls == [CREATE, GET]
-
-
-def test_catalog_deploy_with_lost_answer_looks_up_by_name(
-    api: EndpointsApi, script: Script
-) -> None:
-    script.replies = [httpx.ReadError("reset"), reply(200, endpoint("chat"))]
-    assert api.deploy_from_catalog("ns", repo_id="org/m", name="chat") == endpoint("chat")
-    assert script.calls == [("POST", "/api/v1/catalog/model/org/m/deploy"), GET]
-
-
-def test_catalog_deploy_without_name_is_never_resent_after_a_loss(
-    api: EndpointsApi, script: Script
-) -> None:
-    script.replies = [reply(504)]
-    with pytest.raises(ServerError):
-        api.deploy_from_catalog("ns", recipe_id="r")
-    assert script.calls == [("POST", "/api/v1/catalog/recipe/r/deploy")]
-
-
-# ------------------------------------------------------------------ delete and resume
 
 
 def test_delete_404_after_a_lost_attempt_is_success(api: EndpointsApi, script: Script) -> None:
@@ -384,13 +359,13 @@ def test_resume_already_running_returns_the_endpoint(api: EndpointsApi, script: 
         reply(400, {"error": "Endpoint chat is already running"}),
         reply(200, endpoint("chat", "running")),
     ]
-    assert api.resume_endpoint("ns", "chat") == endpoint("chat", "running")
+    assert api.resume_endpoint("ns", "chat").raw == endpoint("chat", "running")
     assert script.calls == [("POST", "/v2/endpoint/ns/chat/resume"), GET]
 
 
 def test_resume_already_running_as_plain_text(api: EndpointsApi, script: Script) -> None:
     script.replies = [reply(400, "Bad Request: Already Running"), reply(200, endpoint("chat"))]
-    assert api.resume_endpoint("ns", "chat") == endpoint("chat")
+    assert api.resume_endpoint("ns", "chat").raw == endpoint("chat")
 
 
 def test_resume_already_running_can_be_an_error(api: EndpointsApi, script: Script) -> None:

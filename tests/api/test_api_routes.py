@@ -10,24 +10,23 @@ import httpx
 import pytest
 
 from pulumi_hf_endpoints import __version__
-from pulumi_hf_endpoints.api import (
+from pulumi_hf_endpoints.client import Account, Endpoint, EndpointsApi
+from pulumi_hf_endpoints.client.config import (
     DEFAULT_API_URL,
-    DEFAULT_CATALOG_URL,
     ApiConfig,
-    EndpointsApi,
     resolve_api_url,
-    resolve_catalog_url,
     resolve_hub_url,
 )
-from pulumi_hf_endpoints.errors import MalformedResponseError, NotFoundError
+from pulumi_hf_endpoints.client.errors import MalformedResponseError, NotFoundError
 from tests.api.api_testkit import API, TOKEN, Script, endpoint, reply
-
-CATALOG = DEFAULT_CATALOG_URL
 
 
 def test_get_endpoint(api: EndpointsApi, script: Script) -> None:
     script.replies = [reply(200, endpoint("chat"))]
-    assert api.get_endpoint("acme", "chat") == endpoint("chat")
+    answer = api.get_endpoint("acme", "chat")
+    assert isinstance(answer, Endpoint) and answer.raw == endpoint("chat")
+    assert (answer.name, answer.state, answer.status.url) == ("chat", "running", None)
+    assert answer["status"]["state"] == "running"  # the JSON reads through as well
     request = script.requests[0]
     assert request.method == "GET"
     assert str(request.url) == f"{API}/endpoint/acme/chat"
@@ -37,7 +36,7 @@ def test_get_endpoint(api: EndpointsApi, script: Script) -> None:
 def test_create_endpoint_posts_the_payload_unchanged(api: EndpointsApi, script: Script) -> None:
     payload: dict[str, Any] = {"name": "chat", "model": {"repository": "gpt2", "revision": None}}
     script.replies = [reply(202, endpoint("chat", "pending"))]
-    assert api.create_endpoint("acme", payload) == endpoint("chat", "pending")
+    assert api.create_endpoint("acme", payload).raw == endpoint("chat", "pending")
     assert script.calls == [("POST", "/v2/endpoint/acme")]
     assert script.body() == payload
     assert script.requests[0].headers["content-type"] == "application/json"
@@ -58,17 +57,13 @@ def test_delete_endpoint(api: EndpointsApi, script: Script, answer: httpx.Respon
     assert script.calls == [("DELETE", "/v2/endpoint/acme/chat")]
 
 
-@pytest.mark.parametrize("action", ["pause", "resume", "scale-to-zero"])
+@pytest.mark.parametrize("action", ["pause", "resume"])
 def test_lifecycle_actions_post_without_body(
     api: EndpointsApi, script: Script, action: str
 ) -> None:
     script.replies = [reply(200, endpoint("chat", "paused"))]
-    method = {
-        "pause": api.pause_endpoint,
-        "resume": api.resume_endpoint,
-        "scale-to-zero": api.scale_to_zero_endpoint,
-    }[action]
-    assert method("acme", "chat") == endpoint("chat", "paused")
+    method = {"pause": api.pause_endpoint, "resume": api.resume_endpoint}[action]
+    assert method("acme", "chat").raw == endpoint("chat", "paused")
     assert script.calls == [("POST", f"/v2/endpoint/acme/chat/{action}")]
     assert script.requests[0].content == b""
 
@@ -131,6 +126,8 @@ def test_list_endpoints_rejects_unexpected_shapes(
 def test_whoami_and_default_namespace_are_cached(api: EndpointsApi, script: Script) -> None:
     script.replies = [reply(200, {"name": "alice", "type": "user", "orgs": [{"name": "acme"}]})]
     assert api.default_namespace() == "alice"
+    me = api._account
+    assert isinstance(me, Account) and me.orgs == [{"name": "acme"}]
     assert api.default_namespace() == "alice"
     assert api.resolve_namespace("acme") == "acme"
     assert api.resolve_namespace(None) == "alice"
@@ -139,84 +136,8 @@ def test_whoami_and_default_namespace_are_cached(api: EndpointsApi, script: Scri
 
 def test_default_namespace_needs_a_name(api: EndpointsApi, script: Script) -> None:
     script.replies = [reply(200, {"type": "user"})]
-    with pytest.raises(MalformedResponseError, match="no 'name'"):
+    with pytest.raises(MalformedResponseError, match="name"):
         api.default_namespace()
-
-
-def test_list_catalog_sends_only_given_filters(api: EndpointsApi, script: Script) -> None:
-    items = [{"repoId": "org/m", "recipes": [{"publicId": "r1"}]}]
-    script.replies = [reply(200, {"items": items}), reply(200, {"items": []})]
-    assert api.list_catalog(accelerator="gpu", engine="vllm", task="text-generation", limit=5) == (
-        items
-    )
-    assert api.list_catalog() == []
-    first, second = script.requests
-    assert str(first.url.copy_with(query=None)) == f"{CATALOG}/list"
-    assert dict(first.url.params) == {
-        "accelerator": "gpu",
-        "engine": "vllm",
-        "task": "text-generation",
-        "limit": "5",
-    }
-    assert str(second.url) == f"{CATALOG}/list"
-
-
-def test_list_catalog_all_filters(api: EndpointsApi, script: Script) -> None:
-    script.replies = [reply(200, {"items": []})]
-    api.list_catalog(license="apache-2.0", search="llama")
-    assert dict(script.requests[0].url.params) == {"license": "apache-2.0", "search": "llama"}
-
-
-def test_deploy_from_catalog_model_route(api: EndpointsApi, script: Script) -> None:
-    script.replies = [reply(200, {"endpoint": endpoint("llama")})]
-    result = api.deploy_from_catalog(
-        "acme",
-        repo_id="meta-llama/Llama-3.2-1B",
-        name="llama",
-        accelerator="gpu",
-        gguf_file="q.gguf",
-    )
-    assert result == endpoint("llama")
-    assert str(script.requests[0].url) == f"{CATALOG}/model/meta-llama/Llama-3.2-1B/deploy"
-    assert script.requests[0].method == "POST"
-    assert script.body() == {
-        "namespace": "acme",
-        "config": {"name": "llama"},
-        "accelerator": "gpu",
-        "ggufFile": "q.gguf",
-    }
-
-
-def test_deploy_from_catalog_recipe_route(api: EndpointsApi, script: Script) -> None:
-    script.replies = [reply(200, {"endpoint": endpoint("auto-name-eey")})]
-    assert api.deploy_from_catalog("acme", recipe_id="sizzling-biryani")["name"] == "auto-name-eey"
-    assert str(script.requests[0].url) == f"{CATALOG}/recipe/sizzling-biryani/deploy"
-    assert script.body() == {"namespace": "acme"}
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {},
-        {"repo_id": "a/b", "recipe_id": "r"},
-        {"recipe_id": "r", "accelerator": "gpu"},
-        {"recipe_id": "r", "gguf_file": "f.gguf"},
-    ],
-)
-def test_deploy_from_catalog_argument_errors(
-    api: EndpointsApi, script: Script, kwargs: dict[str, str]
-) -> None:
-    with pytest.raises(ValueError):
-        api.deploy_from_catalog("acme", **kwargs)
-    assert script.requests == []
-
-
-def test_deploy_from_catalog_needs_an_endpoint_in_the_answer(
-    api: EndpointsApi, script: Script
-) -> None:
-    script.replies = [reply(200, {"status": "ok"})]
-    with pytest.raises(MalformedResponseError, match="no 'endpoint'"):
-        api.deploy_from_catalog("acme", recipe_id="r")
 
 
 def test_path_segments_are_encoded_and_validated(api: EndpointsApi, script: Script) -> None:
@@ -258,19 +179,20 @@ def test_the_http_client_is_lazy_reused_and_reopened_after_close(
     make_api: Callable[..., EndpointsApi], script: Script
 ) -> None:
     api = make_api()
-    assert api._client is None
+    http = api._http
+    assert http._client is None
     script.default = reply(200, endpoint())
     api.get_endpoint("acme", "x")
-    first = api._client
+    first = http._client
     api.get_endpoint("acme", "x")
-    assert api._client is first
+    assert http._client is first
     api.close()
     assert first is not None and first.is_closed
     api.get_endpoint("acme", "x")
-    assert api._client is not None and api._client is not first
+    assert http._client is not None and http._client is not first
     with api as same:
         assert same is api
-    assert api._client is None
+    assert http._client is None
 
 
 def test_timeout_is_explicit(make_api: Callable[..., EndpointsApi]) -> None:
@@ -279,7 +201,7 @@ def test_timeout_is_explicit(make_api: Callable[..., EndpointsApi]) -> None:
     assert default.timeout.write == 60.0 and default.timeout.pool == 10.0
     custom = make_api(timeout=3)
     assert custom.timeout == httpx.Timeout(3)
-    assert custom._http().timeout == httpx.Timeout(3)
+    assert custom._http._http().timeout == httpx.Timeout(3)
 
 
 # ----------------------------------------------------------------------------- URLs
@@ -288,7 +210,6 @@ def test_timeout_is_explicit(make_api: Callable[..., EndpointsApi]) -> None:
 def test_default_urls() -> None:
     api = EndpointsApi("t")
     assert api.api_url == DEFAULT_API_URL == "https://api.endpoints.huggingface.cloud/v2"
-    assert api.catalog_url == "https://endpoints.huggingface.co/api/v1/catalog"
     assert api.hub_url == "https://huggingface.co"
 
 
@@ -296,27 +217,22 @@ def test_env_overrides_urls_and_argument_beats_env(
     monkeypatch: pytest.MonkeyPatch, script: Script
 ) -> None:
     monkeypatch.setenv("HF_ENDPOINTS_API_URL", "http://127.0.0.1:8123/v2/")
-    monkeypatch.setenv("HF_ENDPOINTS_CATALOG_URL", "http://127.0.0.1:9999/cat")
     api = EndpointsApi("t", transport=httpx.MockTransport(script))
     assert api.api_url == "http://127.0.0.1:8123/v2"
-    assert api.catalog_url == "http://127.0.0.1:9999/cat"
     script.default = reply(200, {"items": [], "name": "alice"})
     api.list_endpoints("ns")
-    api.list_catalog()
     api.whoami()
     assert [str(r.url) for r in script.requests] == [
         "http://127.0.0.1:8123/v2/endpoint/ns",
-        "http://127.0.0.1:9999/cat/list",
         "http://127.0.0.1:8123/api/whoami-v2",
     ]
-    explicit = EndpointsApi("t", api_url="http://localhost:1/v2", catalog_url="http://c:2/x")
-    assert (explicit.api_url, explicit.catalog_url) == ("http://localhost:1/v2", "http://c:2/x")
+    explicit = EndpointsApi("t", api_url="http://localhost:1/v2", hub_url="http://h:2")
+    assert (explicit.api_url, explicit.hub_url) == ("http://localhost:1/v2", "http://h:2")
 
 
-def test_emulator_url_moves_hub_and_catalog_with_it() -> None:
+def test_emulator_url_moves_the_hub_with_it() -> None:
     api = EndpointsApi("t", api_url="http://127.0.0.1:8000/v2")
     assert api.hub_url == "http://127.0.0.1:8000"
-    assert api.catalog_url == "http://127.0.0.1:8000/api/v1/catalog"
     prefixed = EndpointsApi("t", api_url="http://127.0.0.1:8000/emu/v2")
     assert prefixed.hub_url == "http://127.0.0.1:8000/emu"
     assert resolve_hub_url(api_url="http://h:1/other") == "http://h:1"
@@ -330,7 +246,6 @@ def test_a_servers_root_means_its_v2_api(given: str) -> None:
     assert resolve_api_url(given) == "http://127.0.0.1:8765/v2"
     api = EndpointsApi("t", api_url=given)
     assert api.hub_url == "http://127.0.0.1:8765"
-    assert api.catalog_url == "http://127.0.0.1:8765/api/v1/catalog"
 
 
 def test_a_404_under_an_api_url_without_v2_says_so() -> None:
@@ -361,9 +276,7 @@ def test_hf_endpoint_moves_whoami_only_for_the_real_service(
 
 def test_empty_env_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINTS_API_URL", "")
-    monkeypatch.setenv("HF_ENDPOINTS_CATALOG_URL", "")
     assert resolve_api_url() == DEFAULT_API_URL
-    assert resolve_catalog_url() == DEFAULT_CATALOG_URL
 
 
 @pytest.mark.parametrize("bad", ["ftp://x/v2", "not a url", "127.0.0.1:8000/v2"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.api.api_testkit import Script, reply
 
 

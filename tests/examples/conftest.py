@@ -15,7 +15,7 @@ import pytest
 from pulumi.runtime import mocks
 
 from hf_endpoints_emulator.testing import EmulatorHandle
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import (
     Engine,
     ProviderHost,

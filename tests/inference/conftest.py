@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from pulumi_hf_endpoints.inference import _common
@@ -49,6 +50,14 @@ class Emu:
     url: str
     token: str
 
+    def scale_to_zero(self, name: str) -> None:
+        """`POST .../scale-to-zero` (a route the provider never needs, so its client lacks it)."""
+        response = httpx.post(
+            f"{self.handle.api_url}/endpoint/{self.namespace}/{name}/scale-to-zero",
+            headers=self.handle.headers,
+        )
+        response.raise_for_status()
+
     def traffic(self, url: str | None = None) -> dict[str, Any]:
         target = url or self.url
         for endpoint in self.handle.faults.state()["endpoints"]:
@@ -61,7 +70,7 @@ class Emu:
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emu]:
     from hf_endpoints_emulator.testing import run_emulator
-    from pulumi_hf_endpoints.api import EndpointsApi
+    from pulumi_hf_endpoints.client.api import EndpointsApi
     from tests.inference.inference_testkit import deploy
 
     with run_emulator(

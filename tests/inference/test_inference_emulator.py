@@ -136,7 +136,7 @@ def test_early_break_is_seen_as_a_disconnect(emu: Emu) -> None:
 def test_scaled_to_zero_answers_503_then_ready(emu: Emu, caplog: pytest.LogCaptureFixture) -> None:
     endpoint = deploy(emu.api, emu.namespace, "cold", minReplica=0, scaleToZeroTimeout=15)
     url = endpoint["status"]["url"]
-    emu.api.scale_to_zero_endpoint(emu.namespace, "cold")
+    emu.scale_to_zero("cold")
     wait_for_state(emu.api, emu.namespace, "cold", "scaledToZero")
     caplog.set_level(logging.INFO, logger="pulumi_hf_endpoints.inference")
     with EndpointClient(url, token=emu.token, wait_for_scale_up=False, retry_timeout=30) as c:
@@ -149,7 +149,7 @@ def test_scaled_to_zero_answers_503_then_ready(emu: Emu, caplog: pytest.LogCaptu
     assert emu.token not in caplog.text
 
     # Again, letting the proxy hold the request (X-Scale-Up-Timeout): no 503 at all.
-    emu.api.scale_to_zero_endpoint(emu.namespace, "cold")
+    emu.scale_to_zero("cold")
     wait_for_state(emu.api, emu.namespace, "cold", "scaledToZero")
     caplog.clear()
     with EndpointClient(url, token=emu.token) as client:
@@ -303,7 +303,7 @@ def test_seed_blog_snippet_runs_on_the_synthetic_source(emu: Emu, snippet: str) 
 @pytest.mark.parametrize("snippet", [SEED_BLOG_TEXT_GENERATION_CLIENT, SEED_BLOG_INFERENCE_CLIENT])
 def test_seed_blog_snippet_prints_real_tokens(snippet: str) -> None:
     from hf_endpoints_emulator.testing import run_emulator
-    from pulumi_hf_endpoints.api import EndpointsApi
+    from pulumi_hf_endpoints.client.api import EndpointsApi
 
     with run_emulator(backend="llama", pending_seconds=0.05, initializing_seconds=0.05) as handle:
         with EndpointsApi(handle.token, api_url=handle.api_url) as api:

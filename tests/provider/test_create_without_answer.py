@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pulumi_hf_endpoints.errors import NotFoundError, ServerError
+from pulumi_hf_endpoints.client.errors import NotFoundError, ServerError
+from pulumi_hf_endpoints.client.models import Endpoint
 from pulumi_hf_endpoints.provider import InferenceEndpointProvider
 
 
@@ -18,12 +19,12 @@ class FakeApi:
         self.get_fails = get_fails
         self.deleted: list[str] = []
 
-    def get_endpoint(self, namespace: str, name: str) -> dict[str, Any]:
+    def get_endpoint(self, namespace: str, name: str) -> Endpoint:
         if self.get_fails:
             raise ServerError("502 Bad Gateway on GET", status_code=502)
         if self.endpoint is None:
             raise NotFoundError("404 Not Found", status_code=404)
-        return self.endpoint
+        return Endpoint.from_raw(self.endpoint)
 
     def delete_endpoint(self, namespace: str, name: str, *, missing_ok: bool = False) -> None:
         self.deleted.append(f"{namespace}/{name}")

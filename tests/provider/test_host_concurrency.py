@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from pulumi_hf_endpoints import InferenceEndpoint
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import ProviderHost, capture_program
 from tests.provider.test_check_diff import GPT2
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.errors import NotFoundError
+from pulumi_hf_endpoints.client.api import EndpointsApi
+from pulumi_hf_endpoints.client.errors import NotFoundError
 from tests.harness import Engine, ProviderError, ProviderHost
 from tests.provider.conftest import declare
 from tests.provider.test_check_diff import GPT2

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pulumi_hf_endpoints import settings
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import Engine, ProviderError, ProviderHost
 from tests.provider.conftest import declare
 from tests.provider.test_check_diff import GPT2

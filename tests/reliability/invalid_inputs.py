@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic.alias_generators import to_camel, to_snake
 
-from pulumi_hf_endpoints import spec
+from pulumi_hf_endpoints import properties, spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _SCHEMA = json.loads((REPO_ROOT / "schema.json").read_text())
@@ -106,7 +106,9 @@ def _numeric(text: str) -> bool:
 
 def _enum_junk(allowed: tuple[str, ...]) -> st.SearchStrategy[Any]:
     return st.one_of(
-        st.text(max_size=12).filter(lambda s: s not in allowed and s not in spec.LEGACY_TYPES),
+        st.text(max_size=12).filter(
+            lambda s: s not in allowed and s not in properties.LEGACY_TYPES
+        ),
         st.sampled_from([a.upper() for a in allowed] + [a + " " for a in allowed]),
         non_string,
     )

@@ -30,8 +30,8 @@ from typing import Any
 import grpc
 
 from hf_endpoints_emulator.testing import FaultsClient
-from pulumi_hf_endpoints.api import EndpointsApi
-from pulumi_hf_endpoints.errors import NotFoundError
+from pulumi_hf_endpoints.client.api import EndpointsApi
+from pulumi_hf_endpoints.client.errors import NotFoundError
 from tests.harness import Engine, EngineError, ProviderError, ProviderHost
 from tests.reliability.support import FIGURES, props
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pulumi.dynamic.dynamic import serialize_provider
 
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from pulumi_hf_endpoints.provider import DEFAULTS_KEY, LOGICAL_NAME_KEY, InferenceEndpointProvider
 
 PROVIDER_KEY = "__provider"

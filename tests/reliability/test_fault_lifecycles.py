@@ -18,7 +18,7 @@ import pytest
 
 from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator_process
 from pulumi_hf_endpoints import spec
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import ProviderHost
 from tests.reliability.lifecycles import Limits, Restarter, SequenceResult, SequenceRunner
 from tests.reliability.support import BASE, FIGURES, scaled

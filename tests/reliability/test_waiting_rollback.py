@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints.errors import (
+from pulumi_hf_endpoints.client.errors import (
     ApiConnectionError,
-    ForbiddenError,
+    PermissionDeniedError,
     RateLimitedError,
     ServerError,
     WaitTimeoutError,
 )
+from pulumi_hf_endpoints.client.models import Endpoint
 from pulumi_hf_endpoints.provider import InferenceEndpointProvider
 from pulumi_hf_endpoints.waiting import MAX_FAILED_POLLS, Waiter
 from tests.reliability.support import FIGURES
@@ -62,14 +63,15 @@ class ScriptedApi:
         return item
 
     def get_endpoint(self, namespace: str, name: str) -> Any:
-        return self._next()
+        answer = self._next()
+        return Endpoint.from_raw(answer) if isinstance(answer, dict) else answer
 
     def delete_endpoint(self, namespace: str, name: str, *, missing_ok: bool = False) -> None:
         self._next()
 
 
 def waiter(api: ScriptedApi, clock: FakeClock) -> Waiter:
-    return Waiter(api, "ns", "e", None, interval=1.0, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    return Waiter(api, "ns", "e", interval=1.0, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
 
 
 def test_waiting_rides_out_transient_failures() -> None:
@@ -113,7 +115,7 @@ def test_waiting_gives_up_after_consecutive_failures_or_at_the_deadline() -> Non
         ([ServerError("500 x"), None], True),
         ([ServerError("500 x"), RateLimitedError("429 y"), None], True),
         ([ServerError("500 x")] * 3, False),
-        ([ForbiddenError("403 no")], False),
+        ([PermissionDeniedError("403 no")], False),
     ],
 )
 def test_rollback_delete_is_tried_again_on_transient_failures(

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints import spec
+from pulumi_hf_endpoints import properties, spec
+from pulumi_hf_endpoints.client.errors import MalformedResponseError
+from pulumi_hf_endpoints.client.models import Endpoint
 from tests.seed_examples import GPT2, ZEPHYR
 
 
@@ -204,7 +206,7 @@ def test_changed_properties_marks_replacements_and_in_place_changes() -> None:
     changed = spec.changed_properties(old, new)
     assert "region" in changed and "maxReplica" in changed
     assert "namespace" not in changed  # unset namespace keeps the resolved one
-    assert set(changed) & set(spec.REPLACE_ON_CHANGES) == {"region"}
+    assert set(changed) & set(properties.REPLACE_ON_CHANGES) == {"region"}
 
 
 def test_changed_properties_treats_the_two_env_spellings_as_equal() -> None:
@@ -284,7 +286,7 @@ FULL_RESPONSE: dict[str, Any] = {
 
 
 def test_parse_full_response() -> None:
-    info = spec.EndpointInfo.from_api(FULL_RESPONSE)
+    info = Endpoint.from_raw(FULL_RESPONSE)
     assert info.status.state == "running"
     assert info.status.created_at == "2023-10-26T12:41:53.263078506Z"
     outputs = spec.status_outputs(info)
@@ -316,7 +318,7 @@ def test_parse_response_missing_optional_keys() -> None:
         "model": {"repository": "gpt2"},
         "status": {"state": "pending"},
     }
-    info = spec.EndpointInfo.from_api(minimal)
+    info = Endpoint.from_raw(minimal)
     assert spec.status_outputs(info) == {"status": "pending"}
     live = spec.spec_from_api(info, "ns")
     assert live.custom_image is None and live.env is None and live.tags is None
@@ -325,8 +327,8 @@ def test_parse_response_missing_optional_keys() -> None:
 def test_parse_failure_names_the_missing_key() -> None:
     broken = copy.deepcopy(FULL_RESPONSE)
     del broken["model"]["repository"]
-    with pytest.raises(spec.MalformedEndpointError, match=r"model\.repository"):
-        spec.EndpointInfo.from_api(broken)
+    with pytest.raises(MalformedResponseError, match=r"model\.repository"):
+        Endpoint.from_raw(broken)
 
 
 def test_live_spec_round_trips_to_no_changes() -> None:
@@ -338,7 +340,7 @@ def test_live_spec_round_trips_to_no_changes() -> None:
         "healthRoute": "/health",
         "status": {"state": "running", "createdAt": "2024-01-01T00:00:00Z"},
     }
-    live = spec.spec_from_api(spec.EndpointInfo.from_api(response), "ns", prior=desired)
+    live = spec.spec_from_api(Endpoint.from_raw(response), "ns", prior=desired)
     assert spec.changed_properties(live, desired) == []
 
 
@@ -383,18 +385,18 @@ def test_defaults_written_out_are_no_change() -> None:
 
 
 def test_the_services_default_measure_reads_as_no_metric_unless_the_program_chose_it() -> None:
-    info = spec.EndpointInfo.from_api(FULL_RESPONSE)  # measure {"hardwareUsage": null}
+    info = Endpoint.from_raw(FULL_RESPONSE)  # measure {"hardwareUsage": null}
     assert spec.spec_from_api(info, "ns", prior=make(GPT2)).scaling_metric is None
     chosen = make({**GPT2, "scalingMetric": "hardwareUsage"})
     assert spec.spec_from_api(info, "ns", prior=chosen).scaling_metric == "hardwareUsage"
 
 
 def test_cache_http_responses_reads_as_unset_when_false_unless_the_program_set_it() -> None:
-    info = spec.EndpointInfo.from_api(FULL_RESPONSE)  # cacheHttpResponses false
+    info = Endpoint.from_raw(FULL_RESPONSE)  # cacheHttpResponses false
     assert spec.spec_from_api(info, "ns", prior=make(GPT2)).cache_http_responses is None
     declared = make({**GPT2, "cacheHttpResponses": False})
     assert spec.spec_from_api(info, "ns", prior=declared).cache_http_responses is False
-    turned_on = spec.EndpointInfo.from_api({**FULL_RESPONSE, "cacheHttpResponses": True})
+    turned_on = Endpoint.from_raw({**FULL_RESPONSE, "cacheHttpResponses": True})
     assert spec.spec_from_api(turned_on, "ns", prior=make(GPT2)).cache_http_responses is True
 
 

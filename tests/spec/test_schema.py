@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from pulumi_hf_endpoints import spec
+from pulumi_hf_endpoints import properties, spec
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schema.json").read_text())
 TOKEN = "hf-endpoints:index:InferenceEndpoint"
@@ -70,7 +70,7 @@ def test_input_properties_are_exactly_the_spec_fields() -> None:
 
 
 def test_output_properties_are_inputs_plus_computed() -> None:
-    assert set(RESOURCE["properties"]) == set(spec.PROPERTY_NAMES) | set(spec.OUTPUT_ONLY)
+    assert set(RESOURCE["properties"]) == set(spec.PROPERTY_NAMES) | set(properties.OUTPUT_ONLY)
     for name in spec.PROPERTY_NAMES:
         assert RESOURCE["properties"][name] == RESOURCE["inputProperties"][name]
 
@@ -99,7 +99,7 @@ def test_object_types_match_their_models(type_name: str, model: type[BaseModel])
 
 def test_secrets_match() -> None:
     secret_inputs = {n for n, p in RESOURCE["inputProperties"].items() if p.get("secret")}
-    assert secret_inputs == set(spec.SECRET_PROPERTIES)
+    assert secret_inputs == set(properties.SECRET_PROPERTIES)
     creds = SCHEMA["types"]["hf-endpoints:index:RegistryCredentials"]["properties"]
     assert {n for n, p in creds.items() if p.get("secret")} == {"password"}
     assert SCHEMA["config"]["variables"]["token"]["secret"] is True
@@ -107,7 +107,7 @@ def test_secrets_match() -> None:
 
 def test_replace_on_changes_match() -> None:
     replaced = {n for n, p in RESOURCE["inputProperties"].items() if p.get("replaceOnChanges")}
-    assert replaced == set(spec.REPLACE_ON_CHANGES)
+    assert replaced == set(properties.REPLACE_ON_CHANGES)
 
 
 def test_defaults_match_what_check_fills_in() -> None:
@@ -150,7 +150,7 @@ def test_config_variables_are_the_settings_the_provider_reads() -> None:
     import inspect
 
     from pulumi_hf_endpoints import settings
-    from pulumi_hf_endpoints.api import EndpointsApi
+    from pulumi_hf_endpoints.client.api import EndpointsApi
 
     variables = SCHEMA["config"]["variables"]
     keys = {settings.TOKEN, settings.API_URL, settings.NAMESPACE, settings.HOST_WORKERS}

@@ -40,7 +40,7 @@ from ._types import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ..api import EndpointsApi
+    from ..client.api import EndpointsApi
     from ._params import ChatCompletionKwargs, TextGenerationKwargs
 
 logger = logging.getLogger("pulumi_hf_endpoints.inference")

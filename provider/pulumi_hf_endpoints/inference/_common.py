@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import httpx
 
-from .. import auth
 from .._version import __version__
-from ..api import parse_retry_after
-from ..errors import redact, redact_url
+from ..client import tokens
+from ..client.http import parse_retry_after
+from ..client.messages import redact, redact_url
 from ._errors import (
     IncompleteGenerationError,
     InferenceConnectionError,
@@ -84,7 +84,7 @@ class Settings:
         merged = {"user-agent": USER_AGENT}
         user_headers = {k.lower(): v for k, v in (headers or {}).items()}
         explicit_auth = user_headers.get("authorization")
-        resolved = None if token is False else auth.get_token(token)
+        resolved = None if token is False else tokens.get_token(token)
         if resolved and explicit_auth is None:
             merged["authorization"] = f"Bearer {resolved}"
         merged.update(user_headers)

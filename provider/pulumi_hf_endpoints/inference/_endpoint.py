@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..spec.vocabulary import FAILED_STATES
 from ._errors import EndpointPausedError, InferenceError, InferenceTimeoutError
 
 if TYPE_CHECKING:
-    from ..api import EndpointsApi
+    from ..client.api import EndpointsApi
 
 #: States in which the endpoint's URL answers (scaledToZero: the first request wakes it).
 SERVING_STATES = frozenset({"running", "scaledToZero"})
-FAILED_STATES = frozenset({"failed", "updateFailed"})
 POLL_INTERVAL = 1.0
 
 
@@ -39,7 +39,7 @@ def resolve_endpoint_url(
 
     Blocking (the control-plane client is synchronous); the async client runs it in a thread.
     """
-    from ..api import EndpointsApi
+    from ..client.api import EndpointsApi
 
     namespace, name = split_endpoint(endpoint)
     own = api is None
@@ -48,7 +48,7 @@ def resolve_endpoint_url(
         namespace = client.resolve_namespace(namespace)
         key = f"{namespace}/{name}"
         info = client.get_endpoint(namespace, name)
-        if _state(info) == "paused":
+        if info.paused:
             if not resume:
                 raise EndpointPausedError(
                     f"endpoint {key} is paused: pass resume=True to resume it (billing "
@@ -57,13 +57,11 @@ def resolve_endpoint_url(
             info = client.resume_endpoint(namespace, name)
         deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
         while True:
-            state = _state(info)
-            url = _url(info)
+            state, url = info.state, info.status.url
             if state in SERVING_STATES and url:
                 return url
             if state in FAILED_STATES:
-                status = info.get("status") or {}
-                why = status.get("errorMessage") or status.get("message") or "no message"
+                why = info.status.error_message or info.status.message or "no message"
                 raise InferenceError(f"endpoint {key} is {state}: {why}")
             if state == "paused":
                 raise EndpointPausedError(f"endpoint {key} was paused while waiting for it")
@@ -77,14 +75,3 @@ def resolve_endpoint_url(
     finally:
         if own:
             client.close()
-
-
-def _state(info: dict[str, Any]) -> str:
-    status = info.get("status")
-    return str(status.get("state", "")) if isinstance(status, dict) else ""
-
-
-def _url(info: dict[str, Any]) -> str | None:
-    status = info.get("status")
-    url = status.get("url") if isinstance(status, dict) else None
-    return url if isinstance(url, str) and url else None

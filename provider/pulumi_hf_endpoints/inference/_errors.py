@@ -4,7 +4,7 @@ The same classes come out of an HTTP error (``422`` before any byte streams) and
 error event inside a ``200`` stream (``data: {"error": ..., "error_type": ...}``), so callers
 handle a failure once, whichever way the server chose to report it.
 
-Like :mod:`pulumi_hf_endpoints.errors`, errors keep no ``httpx.Request``/``httpx.Response``
+Like :mod:`pulumi_hf_endpoints.client.errors`, errors keep no ``httpx.Request``/``httpx.Response``
 (they carry the ``Authorization`` header) and every text they hold went through ``redact``.
 """
 
@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import (
-    ServiceError,
+from ..client.errors import ServiceError
+from ..client.messages import (
     describe_status,
     extract_request_id,
     one_line,

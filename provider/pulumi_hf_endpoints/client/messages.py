@@ -1,11 +1,7 @@
-"""Typed errors of the Inference Endpoints control-plane client.
+"""What a service said when a call failed, as one line without secrets.
 
-Each error is a one-line message that says what failed, where, and what the server said, e.g.
-``404 Not Found on GET /v2/endpoint/ns/name: Endpoint not found (request id: abc)``.
-
-Errors deliberately keep no ``httpx.Request``/``httpx.Response``: those carry the
-``Authorization`` header, and an exception travels far (logs, tracebacks, Pulumi diagnostics,
-pickles). Everything an error holds has been passed through :func:`redact` first.
+Shared by the control-plane client and the generation helpers: an error message travels far
+(logs, tracebacks, Pulumi diagnostics), so everything in one has been through `redact` first.
 """
 
 from __future__ import annotations
@@ -16,25 +12,6 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-__all__ = [
-    "ApiConnectionError",
-    "ApiTimeoutError",
-    "BadRequestError",
-    "ConflictError",
-    "EndpointsApiError",
-    "ForbiddenError",
-    "MalformedResponseError",
-    "NotFoundError",
-    "RateLimitedError",
-    "ServerError",
-    "ServiceError",
-    "UnauthorizedError",
-    "error_for_status",
-    "extract_request_id",
-    "extract_server_message",
-    "redact",
-]
 
 REDACTED = "***"
 MAX_MESSAGE_CHARS = 300
@@ -48,109 +25,6 @@ _H1_RE = re.compile(r"(?is)<h1[^>]*>(.*?)</h1>")
 _TAG_RE = re.compile(r"(?s)<[^>]+>")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-trace-id", "x-amz-cf-id")
-
-
-class ServiceError(Exception):
-    """An HTTP call to a Hugging Face service failed. Shared by the control-plane client and the
-    generation helpers; pickles with its attributes, and never holds a token or httpx objects
-    (they carry the Authorization header)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        server_message: str | None = None,
-        request_id: str | None = None,
-        url: str | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.server_message = server_message
-        self.request_id = request_id
-        self.url = url
-        self.attempts = attempts
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only attributes would be lost by Exception's default pickling.
-        return (self.__class__, (self.message,), self.__dict__)
-
-
-class EndpointsApiError(ServiceError):
-    """Base class of every error raised by :class:`pulumi_hf_endpoints.api.EndpointsApi`.
-
-    Attributes:
-        status_code: HTTP status of the answer, or ``None`` when no answer arrived.
-        server_message: what the server said (``{"error": ...}`` and friends), redacted.
-        request_id: the server's request id, to quote when contacting support.
-        method: HTTP method of the failed call.
-        url: URL of the failed call, without credentials.
-        attempts: how many times the call was sent before giving up.
-    """
-
-    def __init__(self, message: str, *, method: str | None = None, **details: Any) -> None:
-        super().__init__(message, **details)
-        self.method = method
-
-
-class BadRequestError(EndpointsApiError):
-    """400 or 422: the service rejected the request's content (validation, unknown hardware...)."""
-
-
-class UnauthorizedError(EndpointsApiError):
-    """401: the token is missing, invalid or expired."""
-
-
-class ForbiddenError(EndpointsApiError):
-    """403: the token lacks a permission, or the namespace cannot pay."""
-
-
-class NotFoundError(EndpointsApiError):
-    """404: the endpoint (or namespace) does not exist."""
-
-
-class ConflictError(EndpointsApiError):
-    """409: an endpoint with that name already exists in the namespace."""
-
-
-class RateLimitedError(EndpointsApiError):
-    """429: too many requests. ``retry_after`` is the server's advice, in seconds, if given."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class ServerError(EndpointsApiError):
-    """5xx: the service failed. Often transient; idempotent calls were retried already."""
-
-
-class ApiTimeoutError(EndpointsApiError):
-    """No answer within the configured timeout (connect, read, write or pool)."""
-
-
-class ApiConnectionError(EndpointsApiError):
-    """The connection could not be made, or broke before an answer arrived."""
-
-
-class MalformedResponseError(EndpointsApiError):
-    """A 2xx answer whose body is not the JSON expected (an HTML page, truncated JSON...)."""
-
-
-_STATUS_CLASSES: dict[int, type[EndpointsApiError]] = {
-    400: BadRequestError,
-    401: UnauthorizedError,
-    403: ForbiddenError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: BadRequestError,
-    429: RateLimitedError,
-}
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -292,57 +166,3 @@ def describe_status(status_code: int) -> str:
         return f"{status_code} {HTTPStatus(status_code).phrase}"
     except ValueError:
         return str(status_code)
-
-
-def error_for_status(
-    status_code: int,
-    *,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: str,
-    secrets: Iterable[str | None] = (),
-    retry_after: float | None = None,
-    attempts: int = 1,
-    hint: str | None = None,
-) -> EndpointsApiError:
-    """Build the typed error for an HTTP answer that is not a success."""
-    secrets = tuple(secrets)
-    lowered = _lower_headers(headers)
-    server_message = extract_server_message(lowered, body, lowered.get("content-type"), secrets)
-    request_id = extract_request_id(lowered)
-    if request_id is not None:
-        request_id = redact(one_line(request_id, 200), secrets)
-    safe_url = redact_url(url, secrets)
-    message = f"{describe_status(status_code)} on {method} {urlsplit(safe_url).path or '/'}"
-    if server_message:
-        message += f": {server_message}"
-    if request_id:
-        message += f" (request id: {request_id})"
-    if attempts > 1:
-        message += f" [gave up after {attempts} attempts]"
-    if hint:
-        message += f"; {hint}"
-    message = redact(message, secrets)
-    common: dict[str, Any] = {
-        "status_code": status_code,
-        "server_message": server_message,
-        "request_id": request_id,
-        "method": method,
-        "url": safe_url,
-        "attempts": attempts,
-    }
-    if status_code == 429:
-        return RateLimitedError(message, retry_after=retry_after, **common)
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is None:
-        cls = ServerError if status_code >= 500 else EndpointsApiError
-    return cls(message, **common)
-
-
-class EndpointFailedError(RuntimeError):
-    """The service reports that the endpoint failed to deploy or to update."""
-
-
-class WaitTimeoutError(TimeoutError):
-    """The endpoint did not reach the wanted state in time."""

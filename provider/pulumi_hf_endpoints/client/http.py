@@ -1,0 +1,399 @@
+"""Sending one request to the control plane, as many times as it safely takes.
+
+What this adds over a bare ``httpx.Client``: retries with capped, jittered exponential backoff
+that honour ``Retry-After``, for calls the service treats as idempotent; a create that can never
+create twice (when its answer is lost, the caller's lookup runs before the POST is sent again);
+one-line, token-free errors from the client's error tree; and a debug log without secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    ApiTimeoutError,
+    EndpointsApiError,
+    MalformedResponseError,
+    error_for_status,
+)
+from .messages import (
+    describe_status,
+    extract_request_id,
+    looks_like_html,
+    one_line,
+    redact,
+    redact_url,
+    summarize_html,
+)
+
+logger = logging.getLogger("pulumi_hf_endpoints.client")
+
+# Control-plane calls answer in seconds; the read timeout leaves room for a slow create.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+
+# 429 means "rejected, try later". 502/503/504 come from gateways and may hide a request that
+# did reach the service, which matters for create (see `Http.create`).
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAYBE_PROCESSED_STATUSES = frozenset({502, 503, 504})
+# Transport failures raised before any byte of the request left: always safe to send again.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_MISSING_TOKEN_HINT = (
+    "no Hugging Face token was sent: pass one, set HF_TOKEN, or run `hf auth login`"
+)
+
+Recover = Callable[[], "dict[str, Any] | None"]
+"""Looks a resource up after a create whose answer was lost: its JSON, or None if absent."""
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # RFC 9110 dates are GMT
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass
+class _TransportFailure:
+    """A request that got no HTTP answer, described without keeping httpx objects around."""
+
+    error_type: type[EndpointsApiError]
+    description: str
+    sent: bool  # the service may have received and processed the request
+    retryable: bool
+
+
+class Http:
+    """One token's connection to the control plane, with the retry policy of `EndpointsApi`.
+
+    The ``httpx.Client`` is created on first use and reused; `close` drops its pool (the next
+    call opens a new one).
+    """
+
+    def __init__(
+        self,
+        token: str | None,
+        *,
+        api_url: str,
+        timeout: httpx.Timeout,
+        max_retries: int,
+        backoff_factor: float,
+        max_backoff: float,
+        max_retry_after: float,
+        user_agent: str,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self._token = token
+        self.api_url = api_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_factor = backoff_factor
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.user_agent = user_agent
+        self._transport = transport
+        self._sleep = sleep
+        self._random = random.Random()
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def has_token(self) -> bool:
+        return self._token is not None
+
+    def redact_url(self, url: str) -> str:
+        return redact_url(url, [self._token])
+
+    def _http(self) -> httpx.Client:
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is None:
+                headers = {"user-agent": self.user_agent, "accept": "application/json"}
+                if self._token:
+                    headers["authorization"] = f"Bearer {self._token}"
+                # follow_redirects: httpx drops the Authorization header on a cross-origin hop.
+                self._client = httpx.Client(
+                    headers=headers,
+                    timeout=self.timeout,
+                    transport=self._transport,
+                    follow_redirects=True,
+                )
+            return self._client
+
+    def close(self) -> None:
+        """Close pooled connections. The client stays usable: a new pool opens on next use."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def probe(self, url: str, timeout: float) -> int | None:
+        """One GET of `url`; its status, or None when it got no answer."""
+        try:
+            response = self._http().get(url, timeout=timeout)
+        except httpx.HTTPError as exc:
+            logger.debug("GET %s -> %s", self.redact_url(url), type(exc).__name__)
+            return None
+        logger.debug("GET %s -> %s", self.redact_url(url), response.status_code)
+        return response.status_code
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        json: Any,
+    ) -> httpx.Response | _TransportFailure:
+        client = self._http()
+        request = client.build_request(method, url, params=params, json=json)
+        safe_url = redact_url(str(request.url.copy_with(query=None)), [self._token])
+        started = time.monotonic()
+        try:
+            response = client.send(request)
+        except httpx.TransportError as exc:
+            failure = self._describe_failure(exc, method, safe_url)
+        else:
+            logger.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                safe_url,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            return response
+        logger.debug("%s %s -> %s", method, safe_url, failure.description)
+        return failure
+
+    def _describe_failure(
+        self, exc: httpx.TransportError, method: str, safe_url: str
+    ) -> _TransportFailure:
+        detail = one_line(redact(str(exc), [self._token]), 200)
+        kind = type(exc).__name__
+        is_timeout = isinstance(exc, httpx.TimeoutException)
+        error_type: type[EndpointsApiError] = ApiTimeoutError if is_timeout else ApiConnectionError
+        what = "Timed out" if is_timeout else "Connection failed"
+        description = f"{what} on {method} {safe_url}: {kind}" + (f": {detail}" if detail else "")
+        return _TransportFailure(
+            error_type=error_type,
+            description=description,
+            sent=not isinstance(exc, _NOT_SENT_ERRORS),
+            retryable=isinstance(exc, _RETRYABLE_ERRORS),
+        )
+
+    def _transport_error(
+        self, failure: _TransportFailure, method: str, url: str, attempts: int
+    ) -> EndpointsApiError:
+        message = failure.description
+        if attempts > 1:
+            message += f" [gave up after {attempts} attempts]"
+        return failure.error_type(
+            message, method=method, url=redact_url(url, [self._token]), attempts=attempts
+        )
+
+    def _http_error(self, response: httpx.Response, attempts: int) -> ApiStatusError:
+        status = response.status_code
+        hint = _MISSING_TOKEN_HINT if status == 401 and not self._token else None
+        if status == 404 and not urlsplit(self.api_url).path.endswith("/v2"):
+            hint = (
+                f"the API URL {redact_url(self.api_url)} does not end in /v2, where the "
+                "control plane's routes are (for the emulator: http://HOST:PORT/v2)"
+            )
+        return error_for_status(
+            status,
+            method=response.request.method,
+            url=str(response.request.url),
+            headers=response.headers,
+            body=response.text,
+            secrets=[self._token],
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            attempts=attempts,
+            hint=hint,
+        )
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        """Server advice when given (capped); else ``factor * 2**(attempt-1)``, capped, jittered."""
+        if response is not None:
+            advice = parse_retry_after(response.headers.get("retry-after"))
+            if advice is not None:
+                return min(advice, self.max_retry_after)
+        base = min(self.max_backoff, self.backoff_factor * 2.0 ** (attempt - 1))
+        return base * self._random.uniform(0.5, 1.0)
+
+    def _wait(self, attempt: int, method: str, url: str, response: httpx.Response | None) -> None:
+        delay = self._delay(attempt, response)
+        reason = describe_status(response.status_code) if response is not None else "no answer"
+        logger.debug(
+            "retrying %s %s in %.2f s (attempt %d failed: %s)",
+            method,
+            redact_url(url, [self._token]),
+            delay,
+            attempt,
+            reason,
+        )
+        self._sleep(delay)
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        gone_after_loss_ok: bool = False,
+    ) -> httpx.Response:
+        """Send an idempotent request, retrying transient failures; return the 2xx answer."""
+        attempt = 0
+        lost = False
+        while True:
+            attempt += 1
+            outcome = self._send_once(method, url, params=params, json=json)
+            may_retry = attempt <= self.max_retries
+            if isinstance(outcome, httpx.Response):
+                status = outcome.status_code
+                if outcome.is_success or (status == 404 and lost and gone_after_loss_ok):
+                    return outcome
+                if may_retry and status in RETRY_STATUSES:
+                    lost = lost or status in _MAYBE_PROCESSED_STATUSES
+                    self._wait(attempt, method, url, outcome)
+                    continue
+                raise self._http_error(outcome, attempt)
+            if may_retry and outcome.retryable:
+                lost = lost or outcome.sent
+                self._wait(attempt, method, url, None)
+                continue
+            raise self._transport_error(outcome, method, url, attempt)
+
+    def create(
+        self,
+        url: str,
+        payload: dict[str, Any],
+        recover: Recover | None,
+    ) -> dict[str, Any]:
+        """POST that must not run twice.
+
+        ``recover`` looks the resource up after a lost answer: it returns it, or None if absent.
+        Without it, a POST that may have reached the service is never sent again.
+        """
+        attempt = 0
+        lost = False
+        while True:
+            attempt += 1
+            outcome = self._send_once("POST", url, params=None, json=payload)
+            may_retry = attempt <= self.max_retries
+            response: httpx.Response | None = None
+            if isinstance(outcome, httpx.Response):
+                response = outcome
+                status = response.status_code
+                if response.is_success:
+                    return self.json_object(response, "POST")
+                if status == 409 and lost and recover is not None:
+                    found = recover()
+                    if found is not None:
+                        logger.debug("POST %s: 409 after a lost answer; it was created", url)
+                        return found
+                if status == 429 and may_retry:  # rejected before processing: safe to resend
+                    self._wait(attempt, "POST", url, response)
+                    continue
+                give_up: EndpointsApiError = self._http_error(response, attempt)
+                if status not in _MAYBE_PROCESSED_STATUSES or recover is None:
+                    raise give_up
+            else:
+                give_up = self._transport_error(outcome, "POST", url, attempt)
+                if not outcome.sent and outcome.retryable and may_retry:
+                    self._wait(attempt, "POST", url, None)
+                    continue
+                if not outcome.sent or not outcome.retryable or recover is None:
+                    raise give_up
+            # The service may have processed the POST: look before sending it again.
+            lost = True
+            found = recover()
+            if found is not None:
+                logger.debug("POST %s: answer lost, but the resource exists; not resending", url)
+                return found
+            if not may_retry:
+                raise give_up
+            self._wait(attempt, "POST", url, response)
+
+    def json_object(self, response: httpx.Response, method: str) -> dict[str, Any]:
+        """The answer's JSON object. An empty body (``204``, or delete's ``200 {}``) is ``{}``."""
+        url = str(response.request.url)
+        if not response.content.strip():
+            return {}
+        try:
+            data = response.json()
+            decoded = True
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            decoded = False  # raised outside: a JSONDecodeError keeps the whole body in `.doc`
+        if not decoded:
+            text = response.text
+            content_type = response.headers.get("content-type")
+            got = summarize_html(text) if looks_like_html(text, content_type) else one_line(text)
+            raise self.malformed(
+                method, url, response.status_code, f"expected JSON, got {got}", response.headers
+            )
+        if not isinstance(data, dict):
+            raise self.malformed(
+                method,
+                url,
+                response.status_code,
+                f"expected a JSON object, got {type(data).__name__}",
+                response.headers,
+            )
+        return data
+
+    def malformed(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        problem: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> MalformedResponseError:
+        secrets = [self._token]
+        safe_url = redact_url(url, secrets)
+        problem = redact(problem, secrets)
+        request_id = extract_request_id(headers) if headers is not None else None
+        message = f"{describe_status(status)} on {method} {urlsplit(safe_url).path}: {problem}"
+        if request_id:
+            request_id = redact(request_id, secrets)
+            message += f" (request id: {request_id})"
+        return MalformedResponseError(
+            message,
+            status_code=status,
+            server_message=problem,
+            request_id=request_id,
+            method=method,
+            url=safe_url,
+        )

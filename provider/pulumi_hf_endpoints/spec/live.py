@@ -1,0 +1,137 @@
+"""The live endpoint, as the service describes it, read back as a spec (for refresh and drift)
+and as the resource's computed outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..client.models import Endpoint, EndpointRoute
+from ..properties import LEGACY_TYPES
+from .model import CustomImage, EndpointSpec, RegistryCredentials
+from .vocabulary import DEFAULT_SCALING_MEASURE, DEFAULT_WAIT_TIMEOUT, FRAMEWORKS, IMAGE_ENGINES
+
+
+def _image_from_api(image: Mapping[str, Any], prior: CustomImage | None) -> CustomImage | None:
+    """Map `model.image` back to our customImage; write-only credentials come from `prior`."""
+    if not image or "huggingface" in image:
+        return None
+    engine, body = next(iter(image.items()))
+    if not isinstance(body, Mapping):
+        return None
+    known = {"url", "healthRoute", "port", "credentials", "tensorParallelSize", "dataParallelSize"}
+    options = {k: v for k, v in body.items() if k not in known}
+    credentials = None
+    if prior is not None and prior.credentials is not None:
+        credentials = prior.credentials
+    elif isinstance(body.get("credentials"), Mapping) and body["credentials"].get("username"):
+        credentials = RegistryCredentials(username=str(body["credentials"]["username"]))
+    return CustomImage(
+        url=body.get("url"),
+        engine=engine if engine in IMAGE_ENGINES else "custom",
+        health_route=body.get("healthRoute"),
+        port=body.get("port"),
+        credentials=credentials,
+        tensor_parallel_size=body.get("tensorParallelSize"),
+        data_parallel_size=body.get("dataParallelSize"),
+        options=options or (prior.options if prior is not None else None),
+        env=None,
+    )
+
+
+def spec_from_api(
+    info: Endpoint, namespace: str, prior: EndpointSpec | None = None
+) -> EndpointSpec:
+    """The live endpoint as a spec, for refresh and drift.
+
+    Values the service redacts (secret values, registry passwords) are taken from `prior`;
+    lifecycle inputs are carried over from `prior` since the service does not know them.
+    """
+    scaling = info.compute.scaling
+    metric = scaling.metric
+    threshold = scaling.threshold
+    if scaling.measure:
+        metric, threshold = next(iter(scaling.measure.items()))
+    if {metric: threshold} == DEFAULT_SCALING_MEASURE and not (
+        prior is not None and prior.scaling_metric == metric and prior.scaling_threshold is None
+    ):
+        metric = None  # the service's default, reported when no metric was chosen
+    secrets: dict[str, str] | None = None
+    if info.model.secrets:
+        known = prior.secrets if prior is not None and prior.secrets else {}
+        secrets = {key: known.get(key, "") for key in info.model.secrets}
+    elif prior is not None and prior.secrets == {}:
+        secrets = {}
+    custom_image = _image_from_api(info.model.image, prior.custom_image if prior else None)
+    env = info.model.env or None
+    if prior is not None:
+        # Keep the user's spelling (the image's env) when it says the same as the service.
+        if env is None and prior.env == {}:
+            env = {}
+        image_env = prior.custom_image.env if prior.custom_image is not None else None
+        if image_env and custom_image is not None and prior.effective_env == (env or {}):
+            custom_image = custom_image.model_copy(update={"env": image_env})
+            env = prior.env
+    route = info.route or EndpointRoute()
+    values: dict[str, Any] = {
+        "name": info.name,
+        "namespace": namespace,
+        "repository": info.model.repository,
+        "revision": info.model.revision,
+        "framework": info.model.framework if info.model.framework in FRAMEWORKS else None,
+        "task": info.model.task,
+        "accelerator": info.compute.accelerator,
+        "vendor": info.provider.vendor,
+        "region": info.provider.region,
+        "type": LEGACY_TYPES.get(info.type, info.type),
+        "instance_size": info.compute.instance_size,
+        "instance_type": info.compute.instance_type,
+        "min_replica": scaling.min_replica,
+        "max_replica": scaling.max_replica,
+        "scale_to_zero_timeout": scaling.scale_to_zero_timeout,
+        "scaling_metric": metric,
+        "scaling_threshold": threshold,
+        "custom_image": custom_image,
+        "container_command": _live_list(
+            info.model.command, prior.container_command if prior else None
+        ),
+        "container_args": _live_list(info.model.args, prior.container_args if prior else None),
+        "env": env,
+        "secrets": secrets,
+        "tags": _live_list(info.tags, prior.tags if prior else None),
+        "domain": route.domain,
+        "path": route.path,
+        # `false` is the service's default: it reads as unset unless the program set it.
+        "cache_http_responses": True
+        if info.cache_http_responses
+        else (False if prior is None or prior.cache_http_responses is not None else None),
+        "paused": info.paused,
+        "wait": prior.wait if prior else True,
+        "wait_timeout": prior.wait_timeout if prior else DEFAULT_WAIT_TIMEOUT,
+        "adopt_existing": prior.adopt_existing if prior else False,
+    }
+    return EndpointSpec.model_construct(**values)
+
+
+def _live_list(live: list[str] | None, prior: list[str] | None) -> list[str] | None:
+    """A list the service reports; empty reads as unset unless the user had set it (to [] or
+    to values that have since been cleared out of band)."""
+    if live:
+        return list(live)
+    return [] if prior is not None else None
+
+
+def status_outputs(info: Endpoint) -> dict[str, Any]:
+    """The computed outputs, camelCase as in schema.json (unset ones left out)."""
+    status = info.status
+    outputs = {
+        "url": status.url,
+        "status": status.state,
+        "statusMessage": status.error_message or status.message,
+        "readyReplica": status.ready_replica,
+        "targetReplica": status.target_replica,
+        "createdAt": status.created_at,
+        "updatedAt": status.updated_at,
+        "healthRoute": info.health_route,
+    }
+    return {key: value for key, value in outputs.items() if value is not None}

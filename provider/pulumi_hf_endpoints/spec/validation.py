@@ -1,0 +1,309 @@
+"""Checking Pulumi inputs without any network call: one failure per bad property, naming the
+allowed values; values still unknown at preview are never errors. Also the defaults that
+`schema.json` documents, filled in here so that state records them."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..properties import to_camel
+from .model import FIELD_NAMES, PROPERTY_NAMES, CustomImage, EndpointSpec, RegistryCredentials
+from .vocabulary import ACCELERATORS, DEFAULT_WAIT_TIMEOUT, FRAMEWORKS, SCALING_METRICS, VENDORS
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One bad property: `property` is a top-level property name as in schema.json."""
+
+    property: str
+    reason: str
+
+
+class SpecError(ValueError):
+    """Raised when inputs do not describe a valid endpoint; lists every failure."""
+
+    def __init__(self, failures: list[Failure]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{f.property}: {f.reason}" for f in failures))
+
+
+_REQUIRED = (
+    "repository",
+    "framework",
+    "accelerator",
+    "vendor",
+    "region",
+    "instanceType",
+    "instanceSize",
+)
+REQUIRED_INPUTS: tuple[str, ...] = _REQUIRED
+_SECRET_PATHS = {("secrets",), ("customImage", "credentials", "password")}
+
+_ALLOWED_HINT = {
+    "framework": " (one of: " + ", ".join(FRAMEWORKS) + ")",
+    "accelerator": " (one of: " + ", ".join(ACCELERATORS) + ")",
+    "vendor": " (one of: " + ", ".join(VENDORS) + ")",
+    "instanceSize": " (x1, x2, x4, x8, ...)",
+    "instanceType": " (for example intel-spr, nvidia-a10g, nvidia-l4)",
+    "region": " (for example us-east-1, eu-west-1, eastus, us-east4)",
+    "repository": " (a Hub model id such as 'gpt2' or 'HuggingFaceH4/zephyr-7b-beta')",
+}
+
+IsUnknown = Callable[[Any], bool]
+
+
+def _never_unknown(_: Any) -> bool:
+    return False
+
+
+def _split_unknowns(
+    props: Mapping[str, Any], is_unknown: IsUnknown
+) -> tuple[dict[str, Any], set[tuple[str, ...]]]:
+    """Drop values that are not known yet (preview), remembering where they were.
+
+    Unknowns inside lists and maps make the whole property unknown; inside the custom image
+    (and its credentials) they are tracked per key, so the rest can still be validated.
+    """
+    known: dict[str, Any] = {}
+    unknown: set[tuple[str, ...]] = set()
+
+    def contains(value: Any) -> bool:
+        if is_unknown(value):
+            return True
+        if isinstance(value, Mapping):
+            return any(contains(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(contains(v) for v in value)
+        return False
+
+    for key, value in props.items():
+        if key == "customImage" and isinstance(value, Mapping) and not is_unknown(value):
+            image: dict[str, Any] = {}
+            for ikey, ivalue in value.items():
+                camel = to_camel(ikey)
+                if camel == "credentials" and isinstance(ivalue, Mapping):
+                    creds = {k: v for k, v in ivalue.items() if not contains(v)}
+                    unknown.update(
+                        (key, camel, to_camel(k)) for k, v in ivalue.items() if contains(v)
+                    )
+                    image[ikey] = creds
+                elif contains(ivalue):
+                    unknown.add((key, camel))
+                else:
+                    image[ikey] = ivalue
+            known[key] = image
+        elif contains(value):
+            unknown.add((key,))
+        else:
+            known[key] = value
+    return known, unknown
+
+
+def _is_under(path: tuple[str, ...], unknown: set[tuple[str, ...]]) -> bool:
+    return any(path[: len(u)] == u for u in unknown)
+
+
+def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
+    """A one-line reason for a pydantic error, never echoing secret values."""
+    kind = error.get("type", "")
+    message = str(error.get("msg", "invalid value"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            allowed = ", ".join(sorted(PROPERTY_NAMES))
+            return f"unknown property; allowed properties are: {allowed}"
+        parent = "customImage" if len(loc) == 2 else "customImage.credentials"
+        model = CustomImage if len(loc) == 2 else RegistryCredentials
+        allowed = ", ".join(to_camel(n) for n in model.model_fields)
+        return f"unknown key {loc[-1]!r} in {parent}; allowed keys are: {allowed}"
+    path = ".".join(loc)
+    secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{path} must be one of {expected} (got {_as_written(error.get('input'))})"
+    if (
+        not secret
+        and kind not in ("missing",)
+        and isinstance(error.get("input"), str | int | float)
+    ):
+        return f"{path} {message[0].lower()}{message[1:]} (got {_as_written(error.get('input'))})"
+    return f"{path}: {message}"
+
+
+def _as_written(value: Any) -> str:
+    """A value as the program wrote it: Pulumi sends every number as a float, so `8080`
+    arrives as `8080.0`; whole numbers are shown without the `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    return repr(value)
+
+
+def _camel_loc(loc: Iterable[Any]) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in loc:
+        out.append(to_camel(part) if isinstance(part, str) and "_" in part else str(part))
+    return tuple(out)
+
+
+def validate_inputs(
+    props: Mapping[str, Any], *, is_unknown: IsUnknown = _never_unknown
+) -> tuple[dict[str, Any], list[Failure]]:
+    """Validate Pulumi input properties without any network call.
+
+    Returns the normalised properties (camelCase keys, ints where the wire sent floats, the
+    legacy `protected` type renamed, defaults filled in, unknown values kept as they were)
+    and one Failure per bad property. Unknown values are never errors.
+    """
+    known, unknown = _split_unknowns(props, is_unknown)
+    failures: list[Failure] = []
+    try:
+        spec = EndpointSpec.model_validate(known)
+    except ValidationError as exc:
+        seen: set[tuple[str, str]] = set()
+        for error in exc.errors():
+            loc = _camel_loc(error["loc"])
+            if not loc or _is_under(loc, unknown):
+                continue
+            # An unknown property is reported under the name the user wrote.
+            prop = str(error["loc"][0]) if error["type"] == "extra_forbidden" else loc[0]
+            failure = Failure(prop, _describe(error, loc))
+            if (failure.property, failure.reason) not in seen:
+                seen.add((failure.property, failure.reason))
+                failures.append(failure)
+        return dict(props), failures
+
+    failures.extend(_rule_failures(spec, unknown))
+    normalized = _with_defaults(spec, unknown).to_properties()
+    for path in unknown:
+        target = normalized
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = _lookup(props, path)
+    return normalized, failures
+
+
+def _lookup(props: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = props
+    for part in path:
+        if part in value:
+            value = value[part]
+        else:  # snake_case key written by the user inside a plain dict
+            snake = next(k for k in value if to_camel(k) == part)
+            value = value[snake]
+    return value
+
+
+def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Failure]:
+    """Rules that involve several properties or a property's presence."""
+    failures: list[Failure] = []
+
+    def absent(prop: str) -> bool:
+        return getattr(spec, FIELD_NAMES[prop]) is None and (prop,) not in unknown
+
+    for prop in _REQUIRED:
+        if absent(prop):
+            failures.append(Failure(prop, f"{prop} is required{_ALLOWED_HINT.get(prop, '')}"))
+
+    min_known = spec.min_replica is not None
+    if min_known and spec.max_replica is not None and spec.min_replica > spec.max_replica:  # type: ignore[operator]
+        failures.append(
+            Failure(
+                "minReplica",
+                f"minReplica ({spec.min_replica}) must not exceed maxReplica ({spec.max_replica})",
+            )
+        )
+    if spec.scale_to_zero_timeout is not None and min_known and spec.min_replica != 0:
+        failures.append(
+            Failure(
+                "scaleToZeroTimeout",
+                "scaleToZeroTimeout needs minReplica 0 (the endpoint can only scale to zero "
+                f"when no replica is required; minReplica is {spec.min_replica})",
+            )
+        )
+    if spec.scaling_threshold is not None and absent("scalingMetric"):
+        failures.append(
+            Failure(
+                "scalingThreshold",
+                "scalingThreshold needs scalingMetric (one of: " + ", ".join(SCALING_METRICS) + ")",
+            )
+        )
+    image = spec.custom_image
+    if image is not None and image.url is None and ("customImage", "url") not in unknown:
+        failures.append(
+            Failure(
+                "customImage",
+                f"customImage.url is required for the '{image.engine}' engine "
+                "(the container image to run, e.g. "
+                "ghcr.io/huggingface/text-generation-inference:latest)",
+            )
+        )
+    if image is not None and image.credentials is not None and image.engine != "custom":
+        failures.append(
+            Failure(
+                "customImage",
+                "customImage.credentials are only accepted with engine 'custom'",
+            )
+        )
+    if spec.env is not None and image is not None and image.env:
+        clashes = sorted(
+            key for key in set(spec.env) & set(image.env) if spec.env[key] != image.env[key]
+        )
+        if clashes:
+            failures.append(
+                Failure(
+                    "env",
+                    "env and customImage.env set different values for: " + ", ".join(clashes),
+                )
+            )
+    return failures
+
+
+def _with_defaults(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> EndpointSpec:
+    """Fill in the defaults documented in schema.json."""
+    updates: dict[str, Any] = {}
+    if spec.type is None and ("type",) not in unknown:
+        updates["type"] = "authenticated"
+    if spec.min_replica is None and ("minReplica",) not in unknown:
+        wants_zero = spec.scale_to_zero_timeout is not None or ("scaleToZeroTimeout",) in unknown
+        updates["min_replica"] = 0 if wants_zero else 1
+    if spec.max_replica is None and ("maxReplica",) not in unknown:
+        updates["max_replica"] = max(1, updates.get("min_replica", spec.min_replica or 0))
+    for name, default in (
+        ("paused", False),
+        ("wait", True),
+        ("wait_timeout", DEFAULT_WAIT_TIMEOUT),
+        ("adopt_existing", False),
+    ):
+        if getattr(spec, name) is None and (to_camel(name),) not in unknown:
+            updates[name] = default
+    return spec.model_copy(update=updates) if updates else spec
+
+
+def spec_from_properties(props: Mapping[str, Any]) -> EndpointSpec:
+    """A complete, valid spec from known properties; raises SpecError listing every problem."""
+    normalized, failures = validate_inputs(props)
+    if failures:
+        raise SpecError(failures)
+    return EndpointSpec.model_validate(normalized)
+
+
+def spec_from_state(props: Mapping[str, Any]) -> EndpointSpec:
+    """A spec from properties recorded in state, keeping whatever is still readable (state
+    written by an older version may not pass today's rules)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        normalized, failures = validate_inputs(props)
+    if failures:
+        bad = {f.property for f in failures}
+        normalized = {k: v for k, v in normalized.items() if k not in bad}
+        try:
+            return EndpointSpec.model_validate(normalized)
+        except ValidationError:
+            return EndpointSpec()
+    return EndpointSpec.model_validate(normalized)
