@@ -1,11 +1,11 @@
-"""The asynchronous client: the same API as :class:`EndpointClient`, awaited."""
+"""The asynchronous client and its streams: the same API as :class:`EndpointClient`, awaited."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import anyio
 import httpx
@@ -27,14 +27,28 @@ from ._common import (
     transport_error,
 )
 from ._endpoint import resolve_endpoint_url
-from ._errors import InferenceError
+from ._errors import InferenceError, error_from_event
+from ._events import (
+    END,
+    SKIP,
+    STOP,
+    achain,
+    broken,
+    chat_chunk,
+    incomplete,
+    malformed,
+    reads_raw,
+    scan_json,
+    slow_decode,
+)
 from ._params import chat_completion_body, text_generation_body
-from ._streams import AsyncStream, aiter_chat, aiter_text_generation
+from ._sse import SSEDecoder
 from ._types import (
     ChatCompletionOutput,
     ChatCompletionStreamOutput,
     TextGenerationOutput,
     TextGenerationStreamOutput,
+    stream_output,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +61,7 @@ logger = logging.getLogger("pulumi_hf_endpoints.inference")
 
 _JSON = {"content-type": "application/json", "accept": "application/json"}
 _SSE = {"content-type": "application/json", "accept": "text/event-stream"}
+T = TypeVar("T")
 
 
 class AsyncEndpointClient:
@@ -381,3 +396,151 @@ class AsyncEndpointClient:
     async def info(self) -> dict[str, Any]:
         """``GET /info``: the model id, limits (``max_total_tokens``...) and TGI version."""
         return endpoint_info(await self._json("GET", self._settings.route("/info")))
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class AsyncStream(Generic[T]):
+    """A streamed answer (async). Iterate it once with ``async for``; leaving the loop early
+    closes the connection as soon as the event loop finalises the iterator (at once with
+    ``async with``, or :meth:`aclose`)."""
+
+    __slots__ = ("_factory", "_iterator", "_response", "_used")
+
+    def __init__(self, response: httpx.Response, factory: Callable[[], AsyncIterator[T]]) -> None:
+        self._response = response
+        self._factory = factory
+        self._iterator: AsyncIterator[T] | None = None
+        self._used = False
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._iterator is not None:
+            return self._iterator
+        if self._used:
+            raise RuntimeError("this stream was already iterated; call the method again")
+        self._used = True
+        return self._factory()
+
+    async def __anext__(self) -> T:
+        if self._iterator is None:
+            self._iterator = self.__aiter__()
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the connection now (the server stops generating)."""
+        await self._response.aclose()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._response.is_closed else "open"
+        return f"<AsyncStream {state}>"
+
+
+# --------------------------------------------------------------------------- event loops
+# One generator per kind of stream, spelled out (see ``_events``): each call and generator
+# layer per event shows at 10^5 events per second.
+
+
+async def aiter_text_generation(
+    response: httpx.Response, settings: Settings, details: bool
+) -> AsyncIterator[Any]:
+    """``TextGenerationStreamOutput`` per event with ``details``; else the text of each
+    non-special token (so the pieces join into ``generated_text``)."""
+    feed = SSEDecoder().feed
+    scan = scan_json
+    chunks = response.aiter_raw() if reads_raw(response) else response.aiter_bytes()
+    finished = False
+    failure: Exception | None = None
+    try:
+        try:
+            async for chunk in achain(chunks, END):
+                for payload in feed(chunk):
+                    try:
+                        text = payload.decode()
+                        data, end = scan(text, 0)
+                        if end != len(text):
+                            raise ValueError
+                    except (StopIteration, ValueError):
+                        data = slow_decode(payload, settings)
+                        if data is STOP:
+                            return
+                        if data is SKIP:
+                            continue
+                    try:
+                        if "error" in data:
+                            raise error_from_event(data, url=settings.url, secrets=settings.secrets)
+                        if details:
+                            out = stream_output(data)
+                            if out.generated_text is not None:
+                                finished = True
+                            yield out
+                        else:
+                            if data.get("generated_text") is not None:
+                                finished = True
+                            token = data["token"]
+                            if not token.get("special"):
+                                yield token["text"]
+                    except (KeyError, TypeError, AttributeError):
+                        raise malformed(payload, settings) from None
+        except httpx.TransportError as exc:
+            failure = broken(exc, response, settings)
+        except httpx.StreamClosed:
+            return  # closed on purpose (AsyncStream.aclose())
+        if failure is not None:
+            raise failure
+        if not finished:
+            raise incomplete(settings)
+    finally:
+        await response.aclose()
+
+
+async def aiter_chat(
+    response: httpx.Response, settings: Settings
+) -> AsyncIterator[ChatCompletionStreamOutput]:
+    """Chunks until ``[DONE]``; TGI before 2.2 just closed the stream after the chunk that
+    carries a ``finish_reason``, which counts as a complete answer too."""
+    feed = SSEDecoder().feed
+    scan = scan_json
+    chunks = response.aiter_raw() if reads_raw(response) else response.aiter_bytes()
+    finished = False
+    failure: Exception | None = None
+    try:
+        try:
+            async for chunk in achain(chunks, END):
+                for payload in feed(chunk):
+                    try:
+                        text = payload.decode()
+                        data, end = scan(text, 0)
+                        if end != len(text):
+                            raise ValueError
+                    except (StopIteration, ValueError):
+                        data = slow_decode(payload, settings)
+                        if data is STOP:
+                            return
+                        if data is SKIP:
+                            continue
+                    out = chat_chunk(data, payload, settings)
+                    if not finished:
+                        finished = any(c.finish_reason for c in out.choices)
+                    yield out
+        except httpx.TransportError as exc:
+            failure = broken(exc, response, settings)
+        except httpx.StreamClosed:
+            return
+        if failure is not None:
+            raise failure
+        if not finished:
+            raise incomplete(settings)
+    finally:
+        await response.aclose()
