@@ -34,7 +34,6 @@ from ._events import (
     STOP,
     achain,
     broken,
-    chat_chunk,
     incomplete,
     malformed,
     reads_raw,
@@ -48,11 +47,12 @@ from ._types import (
     ChatCompletionStreamOutput,
     TextGenerationOutput,
     TextGenerationStreamOutput,
+    chat_stream_output,
     stream_output,
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
 
     from ..api import EndpointsApi
     from ._params import ChatCompletionKwargs, TextGenerationKwargs
@@ -64,7 +64,27 @@ _SSE = {"content-type": "application/json", "accept": "text/event-stream"}
 T = TypeVar("T")
 
 
-class AsyncEndpointClient:
+class _ClosesOnExit:
+    """``async with`` support: leaving the block awaits :meth:`aclose`."""
+
+    __slots__ = ()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncEndpointClient(_ClosesOnExit):
     """Call a text-generation endpoint (TGI) from asyncio (or trio): :class:`EndpointClient`
     with coroutines, and :class:`AsyncStream` for streams (``async for``).
 
@@ -156,17 +176,6 @@ class AsyncEndpointClient:
     async def close(self) -> None:
         """Same as :meth:`aclose` (huggingface_hub's name)."""
         await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncEndpointClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # ------------------------------------------------------------------ transport
 
@@ -315,7 +324,7 @@ class AsyncEndpointClient:
         if not stream:
             return text_generation_result(await self._json("POST", settings.url, body), details)
         response = await self._stream(settings.url, body)
-        return AsyncStream(response, lambda: aiter_text_generation(response, settings, details))
+        return AsyncStream(response, lambda: aiter_events(response, settings, details=details))
 
     async def generate_stream(
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
@@ -374,7 +383,7 @@ class AsyncEndpointClient:
         if not stream:
             return chat_result(await self._json("POST", url, body))
         response = await self._stream(url, body)
-        return AsyncStream(response, lambda: aiter_chat(response, settings))
+        return AsyncStream(response, lambda: aiter_events(response, settings, chat=True))
 
     # ------------------------------------------------------------------ probes
 
@@ -401,7 +410,7 @@ class AsyncEndpointClient:
 # --------------------------------------------------------------------------- streams
 
 
-class AsyncStream(Generic[T]):
+class AsyncStream(_ClosesOnExit, Generic[T]):
     """A streamed answer (async). Iterate it once with ``async for``; leaving the loop early
     closes the connection as soon as the event loop finalises the iterator (at once with
     ``async with``, or :meth:`aclose`)."""
@@ -431,32 +440,27 @@ class AsyncStream(Generic[T]):
         """Close the connection now (the server stops generating)."""
         await self._response.aclose()
 
-    async def __aenter__(self) -> AsyncStream[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     def __repr__(self) -> str:
         state = "closed" if self._response.is_closed else "open"
         return f"<AsyncStream {state}>"
 
 
-# --------------------------------------------------------------------------- event loops
-# One generator per kind of stream, spelled out (see ``_events``): each call and generator
-# layer per event shows at 10^5 events per second.
+# --------------------------------------------------------------------------- event loop
+# Spelled out in one generator (see ``_events``): each call and generator layer per event shows
+# at 10^5 events per second.
 
 
-async def aiter_text_generation(
-    response: httpx.Response, settings: Settings, details: bool
+async def aiter_events(
+    response: httpx.Response, settings: Settings, *, details: bool = False, chat: bool = False
 ) -> AsyncIterator[Any]:
-    """``TextGenerationStreamOutput`` per event with ``details``; else the text of each
-    non-special token (so the pieces join into ``generated_text``)."""
+    """The items of a stream: with ``chat``, ``ChatCompletionStreamOutput`` chunks until
+    ``[DONE]``; with ``details``, a ``TextGenerationStreamOutput`` per event; else the text of
+    each non-special token (so the pieces join into ``generated_text``).
+
+    Complete when an event carries ``generated_text``, or a chunk a ``finish_reason`` (TGI
+    before 2.2 closed the chat stream after it, without ``[DONE]``); otherwise the end of the
+    stream raises :class:`IncompleteGenerationError`.
+    """
     feed = SSEDecoder().feed
     scan = scan_json
     chunks = response.aiter_raw() if reads_raw(response) else response.aiter_bytes()
@@ -485,6 +489,11 @@ async def aiter_text_generation(
                             if out.generated_text is not None:
                                 finished = True
                             yield out
+                        elif chat:
+                            chunk_out = chat_stream_output(data)
+                            if not finished:
+                                finished = any(c.finish_reason for c in chunk_out.choices)
+                            yield chunk_out
                         else:
                             if data.get("generated_text") is not None:
                                 finished = True
@@ -497,47 +506,6 @@ async def aiter_text_generation(
             failure = broken(exc, response, settings)
         except httpx.StreamClosed:
             return  # closed on purpose (AsyncStream.aclose())
-        if failure is not None:
-            raise failure
-        if not finished:
-            raise incomplete(settings)
-    finally:
-        await response.aclose()
-
-
-async def aiter_chat(
-    response: httpx.Response, settings: Settings
-) -> AsyncIterator[ChatCompletionStreamOutput]:
-    """Chunks until ``[DONE]``; TGI before 2.2 just closed the stream after the chunk that
-    carries a ``finish_reason``, which counts as a complete answer too."""
-    feed = SSEDecoder().feed
-    scan = scan_json
-    chunks = response.aiter_raw() if reads_raw(response) else response.aiter_bytes()
-    finished = False
-    failure: Exception | None = None
-    try:
-        try:
-            async for chunk in achain(chunks, END):
-                for payload in feed(chunk):
-                    try:
-                        text = payload.decode()
-                        data, end = scan(text, 0)
-                        if end != len(text):
-                            raise ValueError
-                    except (StopIteration, ValueError):
-                        data = slow_decode(payload, settings)
-                        if data is STOP:
-                            return
-                        if data is SKIP:
-                            continue
-                    out = chat_chunk(data, payload, settings)
-                    if not finished:
-                        finished = any(c.finish_reason for c in out.choices)
-                    yield out
-        except httpx.TransportError as exc:
-            failure = broken(exc, response, settings)
-        except httpx.StreamClosed:
-            return
         if failure is not None:
             raise failure
         if not finished:

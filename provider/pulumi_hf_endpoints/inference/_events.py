@@ -18,9 +18,8 @@ from typing import Any, cast
 import httpx
 
 from ._common import Settings, transport_error
-from ._errors import IncompleteGenerationError, InferenceError, error_from_event
+from ._errors import IncompleteGenerationError, InferenceError
 from ._sse import DONE
-from ._types import ChatCompletionStreamOutput, chat_stream_output
 
 #: ``scan_json(text, 0)`` -> ``(value, end)``; raises ``StopIteration`` when no JSON value starts
 #: at 0 (not the iteration protocol: the C scanner's way of saying "nothing here").
@@ -73,15 +72,6 @@ def reads_raw(response: httpx.Response) -> bool:
     transport handed back a response that was read already)."""
     encoding = response.headers.get("content-encoding", "identity")
     return encoding in ("", "identity") and not response.is_stream_consumed
-
-
-def chat_chunk(data: Any, payload: bytes, settings: Settings) -> ChatCompletionStreamOutput:
-    try:
-        if "error" in data:
-            raise error_from_event(data, url=settings.url, secrets=settings.secrets)
-        return chat_stream_output(data)
-    except (KeyError, TypeError, AttributeError):
-        raise malformed(payload, settings) from None
 
 
 async def achain(

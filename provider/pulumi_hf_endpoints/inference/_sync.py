@@ -41,7 +41,6 @@ from ._events import (
     SKIP,
     STOP,
     broken,
-    chat_chunk,
     incomplete,
     malformed,
     reads_raw,
@@ -55,11 +54,12 @@ from ._types import (
     ChatCompletionStreamOutput,
     TextGenerationOutput,
     TextGenerationStreamOutput,
+    chat_stream_output,
     stream_output,
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
 
     from ..api import EndpointsApi
     from ._params import ChatCompletionKwargs, TextGenerationKwargs
@@ -71,7 +71,27 @@ _SSE = {"content-type": "application/json", "accept": "text/event-stream"}
 T = TypeVar("T")
 
 
-class EndpointClient:
+class _ClosesOnExit:
+    """``with`` support: leaving the block calls :meth:`close`."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EndpointClient(_ClosesOnExit):
     """Call a text-generation endpoint (TGI) on Hugging Face Inference Endpoints.
 
     Args:
@@ -156,17 +176,6 @@ class EndpointClient:
     def close(self) -> None:
         """Close every pooled connection."""
         self._http.close()
-
-    def __enter__(self) -> EndpointClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ transport
 
@@ -313,7 +322,7 @@ class EndpointClient:
         if not stream:
             return text_generation_result(self._json("POST", settings.url, body), details)
         response = self._stream(settings.url, body)
-        return Stream(response, lambda: iter_text_generation(response, settings, details))
+        return Stream(response, lambda: iter_events(response, settings, details=details))
 
     def generate_stream(
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
@@ -372,7 +381,7 @@ class EndpointClient:
         if not stream:
             return chat_result(self._json("POST", url, body))
         response = self._stream(url, body)
-        return Stream(response, lambda: iter_chat(response, settings))
+        return Stream(response, lambda: iter_events(response, settings, chat=True))
 
     # ------------------------------------------------------------------ probes
 
@@ -397,7 +406,7 @@ class EndpointClient:
 # --------------------------------------------------------------------------- streams
 
 
-class Stream(Generic[T]):
+class Stream(_ClosesOnExit, Generic[T]):
     """A streamed answer (sync). Iterate it once; leaving the loop early closes the
     connection. Also a context manager, and :meth:`close` closes it explicitly."""
 
@@ -426,17 +435,6 @@ class Stream(Generic[T]):
         """Close the connection now (the server stops generating)."""
         self._response.close()
 
-    def __enter__(self) -> Stream[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __del__(self) -> None:
         # Never iterated: nobody else will close the response. (Once iterated, the generator
         # owns it, and may still be running while this object goes away.)
@@ -448,16 +446,22 @@ class Stream(Generic[T]):
         return f"<Stream {state}>"
 
 
-# --------------------------------------------------------------------------- event loops
-# One generator per kind of stream, spelled out (see ``_events``): each call and generator
-# layer per event shows at 10^5 events per second.
+# --------------------------------------------------------------------------- event loop
+# Spelled out in one generator (see ``_events``): each call and generator layer per event shows
+# at 10^5 events per second.
 
 
-def iter_text_generation(
-    response: httpx.Response, settings: Settings, details: bool
+def iter_events(
+    response: httpx.Response, settings: Settings, *, details: bool = False, chat: bool = False
 ) -> Iterator[Any]:
-    """``TextGenerationStreamOutput`` per event with ``details``; else the text of each
-    non-special token (so the pieces join into ``generated_text``)."""
+    """The items of a stream: with ``chat``, ``ChatCompletionStreamOutput`` chunks until
+    ``[DONE]``; with ``details``, a ``TextGenerationStreamOutput`` per event; else the text of
+    each non-special token (so the pieces join into ``generated_text``).
+
+    Complete when an event carries ``generated_text``, or a chunk a ``finish_reason`` (TGI
+    before 2.2 closed the chat stream after it, without ``[DONE]``); otherwise the end of the
+    stream raises :class:`IncompleteGenerationError`.
+    """
     feed = SSEDecoder().feed
     scan = scan_json
     chunks = response.iter_raw() if reads_raw(response) else response.iter_bytes()
@@ -486,6 +490,11 @@ def iter_text_generation(
                             if out.generated_text is not None:
                                 finished = True
                             yield out
+                        elif chat:
+                            chunk_out = chat_stream_output(data)
+                            if not finished:
+                                finished = any(c.finish_reason for c in chunk_out.choices)
+                            yield chunk_out
                         else:
                             if data.get("generated_text") is not None:
                                 finished = True
@@ -498,45 +507,6 @@ def iter_text_generation(
             failure = broken(exc, response, settings)
         except httpx.StreamClosed:
             return  # closed on purpose (Stream.close())
-        if failure is not None:
-            raise failure
-        if not finished:
-            raise incomplete(settings)
-    finally:
-        response.close()
-
-
-def iter_chat(response: httpx.Response, settings: Settings) -> Iterator[ChatCompletionStreamOutput]:
-    """Chunks until ``[DONE]``; TGI before 2.2 just closed the stream after the chunk that
-    carries a ``finish_reason``, which counts as a complete answer too."""
-    feed = SSEDecoder().feed
-    scan = scan_json
-    chunks = response.iter_raw() if reads_raw(response) else response.iter_bytes()
-    finished = False
-    failure: Exception | None = None
-    try:
-        try:
-            for chunk in chain(chunks, END):
-                for payload in feed(chunk):
-                    try:
-                        text = payload.decode()
-                        data, end = scan(text, 0)
-                        if end != len(text):
-                            raise ValueError
-                    except (StopIteration, ValueError):
-                        data = slow_decode(payload, settings)
-                        if data is STOP:
-                            return
-                        if data is SKIP:
-                            continue
-                    out = chat_chunk(data, payload, settings)
-                    if not finished:
-                        finished = any(c.finish_reason for c in out.choices)
-                    yield out
-        except httpx.TransportError as exc:
-            failure = broken(exc, response, settings)
-        except httpx.StreamClosed:
-            return
         if failure is not None:
             raise failure
         if not finished:
