@@ -1,4 +1,13 @@
-"""The asynchronous client and its streams: the same API as :class:`EndpointClient`, awaited."""
+# Generated from _sync.py by scripts/generate_async.py; edit the sync module and regenerate
+# (`python scripts/generate_async.py`). `make lint` fails when this file is stale.
+"""The asynchronous client and its streams: :class:`EndpointClient`'s API, awaited.
+
+Everything below is ``_sync.py`` with ``async``/``await`` where I/O happens; what differs is
+named in ``scripts/generate_async.py``. Closing rule: an ``async for`` left early abandons the
+stream's async generator, and its ``finally`` closes the connection when the event loop
+finalises it, which is soon but not at once; ``async with`` (or :meth:`AsyncStream.aclose`)
+closes it at a known moment.
+"""
 
 from __future__ import annotations
 
@@ -85,8 +94,8 @@ class _ClosesOnExit:
 
 
 class AsyncEndpointClient(_ClosesOnExit):
-    """Call a text-generation endpoint (TGI) from asyncio (or trio): :class:`EndpointClient`
-    with coroutines, and :class:`AsyncStream` for streams (``async for``).
+    """Call a text-generation endpoint (TGI) on Hugging Face Inference Endpoints, from
+    asyncio or trio: await its methods; its streams are :class:`AsyncStream` (``async for``).
 
     Args:
         url: the endpoint's URL (``status.url``; the ``InferenceEndpoint`` resource's ``url``
@@ -104,7 +113,7 @@ class AsyncEndpointClient(_ClosesOnExit):
             requests while a scaled-to-zero endpoint starts, rather than answering ``503``.
         transport: an ``httpx`` transport (tests, proxies).
 
-    One connection pool per client: reuse the client, and close it (or use ``with``).
+    One connection pool per client: reuse the client, and close it (or use ``async with``).
     """
 
     def __init__(
@@ -153,7 +162,7 @@ class AsyncEndpointClient(_ClosesOnExit):
         resumes it. Then waits up to ``wait_timeout`` seconds for the endpoint to serve
         (a scaled-to-zero endpoint counts: the first request wakes it). ``api_url`` (or
         ``HF_ENDPOINTS_API_URL``) points at another control plane, e.g. the emulator;
-        ``options`` go to the constructor.
+        ``options`` go to the constructor. The lookup runs in a worker thread.
         """
         url = await anyio.to_thread.run_sync(
             lambda: resolve_endpoint_url(
@@ -175,7 +184,7 @@ class AsyncEndpointClient(_ClosesOnExit):
 
     async def close(self) -> None:
         """Same as :meth:`aclose` (huggingface_hub's name)."""
-        await self._http.aclose()
+        await self.aclose()
 
     # ------------------------------------------------------------------ transport
 
@@ -411,9 +420,9 @@ class AsyncEndpointClient(_ClosesOnExit):
 
 
 class AsyncStream(_ClosesOnExit, Generic[T]):
-    """A streamed answer (async). Iterate it once with ``async for``; leaving the loop early
-    closes the connection as soon as the event loop finalises the iterator (at once with
-    ``async with``, or :meth:`aclose`)."""
+    """A streamed answer. Iterate it once with ``async for``; leaving the loop early closes
+    the connection once the event loop finalises the iterator (at once with ``async with``).
+    Also a context manager, and :meth:`aclose` closes it explicitly."""
 
     __slots__ = ("_factory", "_iterator", "_response", "_used")
 
@@ -434,7 +443,7 @@ class AsyncStream(_ClosesOnExit, Generic[T]):
     async def __anext__(self) -> T:
         if self._iterator is None:
             self._iterator = self.__aiter__()
-        return await self._iterator.__anext__()
+        return await anext(self._iterator)
 
     async def aclose(self) -> None:
         """Close the connection now (the server stops generating)."""

@@ -1,4 +1,8 @@
-"""The synchronous client and its streams.
+"""The synchronous client and its streams, and the source of the asynchronous ones.
+
+``scripts/generate_async.py`` writes :mod:`._async` from this module (``def`` becomes
+``async def`` where I/O happens, ``httpx.Client`` becomes ``httpx.AsyncClient``, and so on): edit
+here, run it, and commit both. ``make lint`` fails when :mod:`._async` is stale.
 
 Closing rule: the iterator that ``for`` obtains from a stream is the only owner of the HTTP
 response. It is not stored on the stream object, so when the loop ends early (``break``, an
@@ -407,8 +411,8 @@ class EndpointClient(_ClosesOnExit):
 
 
 class Stream(_ClosesOnExit, Generic[T]):
-    """A streamed answer (sync). Iterate it once; leaving the loop early closes the
-    connection. Also a context manager, and :meth:`close` closes it explicitly."""
+    """A streamed answer. Iterate it once; leaving the loop early closes the connection.
+    Also a context manager, and :meth:`close` closes it explicitly."""
 
     __slots__ = ("_factory", "_iterator", "_response", "_used")
 
