@@ -484,19 +484,10 @@ class Translator:
         elif dotted in AWAITED_FUNCTIONS:
             self.used[f"AWAITED_FUNCTIONS {dotted}"] += 1
             self.replace(*self.span(func), AWAITED_FUNCTIONS[dotted])
-        elif isinstance(func, ast.Attribute) and (
-            func.attr in AWAITED_METHODS or func.attr in ITERATOR_METHODS or func.attr in PROTOCOL
-        ):
-            table = (
-                ("AWAITED_METHODS", AWAITED_METHODS)
-                if func.attr in AWAITED_METHODS
-                else ("ITERATOR_METHODS", ITERATOR_METHODS)
-                if func.attr in ITERATOR_METHODS
-                else ("PROTOCOL", {k: v[0] for k, v in PROTOCOL.items()})
-            )
-            self.used[f"{table[0]} {func.attr}"] += 1
-            attr_start = self.span(func)[1] - len(func.attr.encode())
-            self.rename_at(attr_start, func.attr, table[1][func.attr])
+        elif isinstance(func, ast.Attribute) and (rule := _method_rule(func.attr)):
+            table, new = rule
+            self.used[f"{table} {func.attr}"] += 1
+            self.rename_at(self.span(func)[1] - len(func.attr.encode()), func.attr, new)
             self.expression(func.value, func, cls, in_lambda)
         else:
             self.expression(func, node, cls, in_lambda)
@@ -572,7 +563,7 @@ def _text_pattern() -> re.Pattern[str]:
     classes = "|".join(re.escape(name) for name in RENAMES if name[:1].isupper())
     methods = "|".join(
         re.escape(name) for name in [*AWAITED_METHODS, *PROTOCOL] if _method_rename(name) != name
-    )
+    )  # as ``:meth:`close``` or ``.close()``
     return re.compile(
         "|".join(
             [
@@ -585,10 +576,20 @@ def _text_pattern() -> re.Pattern[str]:
     )
 
 
-def _method_rename(name: str) -> str:
+def _method_rule(name: str) -> tuple[str, str] | None:
+    """The table that renames calls of method ``name``, and the new name."""
+    if name in AWAITED_METHODS:
+        return "AWAITED_METHODS", AWAITED_METHODS[name]
+    if name in ITERATOR_METHODS:
+        return "ITERATOR_METHODS", ITERATOR_METHODS[name]
     if name in PROTOCOL:
-        return PROTOCOL[name][0]
-    return AWAITED_METHODS.get(name, name)
+        return "PROTOCOL", PROTOCOL[name][0]
+    return None
+
+
+def _method_rename(name: str) -> str:
+    rule = _method_rule(name)
+    return rule[1] if rule else name
 
 
 def _text_replacement(match: re.Match[str], indent: str, used: Counter[str]) -> str:
