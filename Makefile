@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard provider tests bench examples scripts)
 	$(BIN)/ruff format --check $(wildcard provider tests bench examples scripts)
 	$(BIN)/mypy --strict provider/
+	$(BIN)/python scripts/generate_async.py --check
 
 test: lint
 	$(BIN)/pytest -q

@@ -21,7 +21,7 @@ stream raise the same typed errors as HTTP errors; and a per-event cost close to
 
 from __future__ import annotations
 
-from ._async import AsyncEndpointClient
+from ._async import AsyncEndpointClient, AsyncStream
 from ._errors import (
     EndpointPausedError,
     ForbiddenError,
@@ -38,8 +38,7 @@ from ._errors import (
     ValidationError,
 )
 from ._params import ChatCompletionParameters, TextGenerationParameters
-from ._streams import AsyncStream, Stream
-from ._sync import EndpointClient
+from ._sync import EndpointClient, Stream
 from ._types import (
     BestOfSequence,
     ChatCompletionChoice,

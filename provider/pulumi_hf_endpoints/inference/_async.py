@@ -1,11 +1,20 @@
-"""The asynchronous client: the same API as :class:`EndpointClient`, awaited."""
+# Generated from _sync.py by scripts/generate_async.py; edit the sync module and regenerate
+# (`python scripts/generate_async.py`). `make lint` fails when this file is stale.
+"""The asynchronous client and its streams: :class:`EndpointClient`'s API, awaited.
+
+Everything below is ``_sync.py`` with ``async``/``await`` where I/O happens; what differs is
+named in ``scripts/generate_async.py``. Closing rule: an ``async for`` left early abandons the
+stream's async generator, and its ``finally`` closes the connection when the event loop
+finalises it, which is soon but not at once; ``async with`` (or :meth:`AsyncStream.aclose`)
+closes it at a known moment.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import anyio
 import httpx
@@ -27,18 +36,32 @@ from ._common import (
     transport_error,
 )
 from ._endpoint import resolve_endpoint_url
-from ._errors import InferenceError
+from ._errors import InferenceError, error_from_event
+from ._events import (
+    END,
+    SKIP,
+    STOP,
+    achain,
+    broken,
+    incomplete,
+    malformed,
+    reads_raw,
+    scan_json,
+    slow_decode,
+)
 from ._params import chat_completion_body, text_generation_body
-from ._streams import AsyncStream, aiter_chat, aiter_text_generation
+from ._sse import SSEDecoder
 from ._types import (
     ChatCompletionOutput,
     ChatCompletionStreamOutput,
     TextGenerationOutput,
     TextGenerationStreamOutput,
+    chat_stream_output,
+    stream_output,
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
 
     from ..client.api import EndpointsApi
     from ._params import ChatCompletionKwargs, TextGenerationKwargs
@@ -47,11 +70,32 @@ logger = logging.getLogger("pulumi_hf_endpoints.inference")
 
 _JSON = {"content-type": "application/json", "accept": "application/json"}
 _SSE = {"content-type": "application/json", "accept": "text/event-stream"}
+T = TypeVar("T")
 
 
-class AsyncEndpointClient:
-    """Call a text-generation endpoint (TGI) from asyncio (or trio): :class:`EndpointClient`
-    with coroutines, and :class:`AsyncStream` for streams (``async for``).
+class _ClosesOnExit:
+    """``async with`` support: leaving the block awaits :meth:`aclose`."""
+
+    __slots__ = ()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncEndpointClient(_ClosesOnExit):
+    """Call a text-generation endpoint (TGI) on Hugging Face Inference Endpoints, from
+    asyncio or trio: await its methods; its streams are :class:`AsyncStream` (``async for``).
 
     Args:
         url: the endpoint's URL (``status.url``; the ``InferenceEndpoint`` resource's ``url``
@@ -69,7 +113,7 @@ class AsyncEndpointClient:
             requests while a scaled-to-zero endpoint starts, rather than answering ``503``.
         transport: an ``httpx`` transport (tests, proxies).
 
-    One connection pool per client: reuse the client, and close it (or use ``with``).
+    One connection pool per client: reuse the client, and close it (or use ``async with``).
     """
 
     def __init__(
@@ -118,7 +162,7 @@ class AsyncEndpointClient:
         resumes it. Then waits up to ``wait_timeout`` seconds for the endpoint to serve
         (a scaled-to-zero endpoint counts: the first request wakes it). ``api_url`` (or
         ``HF_ENDPOINTS_API_URL``) points at another control plane, e.g. the emulator;
-        ``options`` go to the constructor.
+        ``options`` go to the constructor. The lookup runs in a worker thread.
         """
         url = await anyio.to_thread.run_sync(
             lambda: resolve_endpoint_url(
@@ -140,17 +184,6 @@ class AsyncEndpointClient:
 
     async def close(self) -> None:
         """Same as :meth:`aclose` (huggingface_hub's name)."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncEndpointClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         await self.aclose()
 
     # ------------------------------------------------------------------ transport
@@ -300,7 +333,7 @@ class AsyncEndpointClient:
         if not stream:
             return text_generation_result(await self._json("POST", settings.url, body), details)
         response = await self._stream(settings.url, body)
-        return AsyncStream(response, lambda: aiter_text_generation(response, settings, details))
+        return AsyncStream(response, lambda: aiter_events(response, settings, details=details))
 
     async def generate_stream(
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
@@ -359,7 +392,7 @@ class AsyncEndpointClient:
         if not stream:
             return chat_result(await self._json("POST", url, body))
         response = await self._stream(url, body)
-        return AsyncStream(response, lambda: aiter_chat(response, settings))
+        return AsyncStream(response, lambda: aiter_events(response, settings, chat=True))
 
     # ------------------------------------------------------------------ probes
 
@@ -381,3 +414,110 @@ class AsyncEndpointClient:
     async def info(self) -> dict[str, Any]:
         """``GET /info``: the model id, limits (``max_total_tokens``...) and TGI version."""
         return endpoint_info(await self._json("GET", self._settings.route("/info")))
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class AsyncStream(_ClosesOnExit, Generic[T]):
+    """A streamed answer. Iterate it once with ``async for``; leaving the loop early closes
+    the connection once the event loop finalises the iterator (at once with ``async with``).
+    Also a context manager, and :meth:`aclose` closes it explicitly."""
+
+    __slots__ = ("_factory", "_iterator", "_response", "_used")
+
+    def __init__(self, response: httpx.Response, factory: Callable[[], AsyncIterator[T]]) -> None:
+        self._response = response
+        self._factory = factory
+        self._iterator: AsyncIterator[T] | None = None
+        self._used = False
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._iterator is not None:
+            return self._iterator
+        if self._used:
+            raise RuntimeError("this stream was already iterated; call the method again")
+        self._used = True
+        return self._factory()
+
+    async def __anext__(self) -> T:
+        if self._iterator is None:
+            self._iterator = self.__aiter__()
+        return await anext(self._iterator)
+
+    async def aclose(self) -> None:
+        """Close the connection now (the server stops generating)."""
+        await self._response.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._response.is_closed else "open"
+        return f"<AsyncStream {state}>"
+
+
+# --------------------------------------------------------------------------- event loop
+# Spelled out in one generator (see ``_events``): each call and generator layer per event shows
+# at 10^5 events per second.
+
+
+async def aiter_events(
+    response: httpx.Response, settings: Settings, *, details: bool = False, chat: bool = False
+) -> AsyncIterator[Any]:
+    """The items of a stream: with ``chat``, ``ChatCompletionStreamOutput`` chunks until
+    ``[DONE]``; with ``details``, a ``TextGenerationStreamOutput`` per event; else the text of
+    each non-special token (so the pieces join into ``generated_text``).
+
+    Complete when an event carries ``generated_text``, or a chunk a ``finish_reason`` (TGI
+    before 2.2 closed the chat stream after it, without ``[DONE]``); otherwise the end of the
+    stream raises :class:`IncompleteGenerationError`.
+    """
+    feed = SSEDecoder().feed
+    scan = scan_json
+    chunks = response.aiter_raw() if reads_raw(response) else response.aiter_bytes()
+    finished = False
+    failure: Exception | None = None
+    try:
+        try:
+            async for chunk in achain(chunks, END):
+                for payload in feed(chunk):
+                    try:
+                        text = payload.decode()
+                        data, end = scan(text, 0)
+                        if end != len(text):
+                            raise ValueError
+                    except (StopIteration, ValueError):
+                        data = slow_decode(payload, settings)
+                        if data is STOP:
+                            return
+                        if data is SKIP:
+                            continue
+                    try:
+                        if "error" in data:
+                            raise error_from_event(data, url=settings.url, secrets=settings.secrets)
+                        if details:
+                            out = stream_output(data)
+                            if out.generated_text is not None:
+                                finished = True
+                            yield out
+                        elif chat:
+                            chunk_out = chat_stream_output(data)
+                            if not finished:
+                                finished = any(c.finish_reason for c in chunk_out.choices)
+                            yield chunk_out
+                        else:
+                            if data.get("generated_text") is not None:
+                                finished = True
+                            token = data["token"]
+                            if not token.get("special"):
+                                yield token["text"]
+                    except (KeyError, TypeError, AttributeError):
+                        raise malformed(payload, settings) from None
+        except httpx.TransportError as exc:
+            failure = broken(exc, response, settings)
+        except httpx.StreamClosed:
+            return  # closed on purpose (AsyncStream.aclose())
+        if failure is not None:
+            raise failure
+        if not finished:
+            raise incomplete(settings)
+    finally:
+        await response.aclose()

@@ -1,7 +1,8 @@
 """What the sync and async clients share: settings, headers, retry policy, response decoding.
 
-Only the I/O loops differ between :mod:`._sync` and :mod:`._async`; every decision (what to
-send, whether to retry, how long to wait, how to read an answer) is made here once.
+Only the I/O loops differ between :mod:`._sync` and :mod:`._async` (which
+``scripts/generate_async.py`` writes from :mod:`._sync`); every decision (what to send, whether
+to retry, how long to wait, how to read an answer) is made here once.
 """
 
 from __future__ import annotations

@@ -1,12 +1,24 @@
-"""The synchronous client."""
+"""The synchronous client and its streams, and the source of the asynchronous ones.
+
+``scripts/generate_async.py`` writes :mod:`._async` from this module (``def`` becomes
+``async def`` where I/O happens, ``httpx.Client`` becomes ``httpx.AsyncClient``, and so on): edit
+here, run it, and commit both. ``make lint`` fails when :mod:`._async` is stale.
+
+Closing rule: the iterator that ``for`` obtains from a stream is the only owner of the HTTP
+response. It is not stored on the stream object, so when the loop ends early (``break``, an
+exception, a ``return``), the loop drops the last reference, the generator finalises at once,
+and its ``finally`` closes the connection, which is how TGI learns to stop generating. That
+holds even when the stream is kept in a variable, as in the seed blog's snippet.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import httpx
 
@@ -27,18 +39,31 @@ from ._common import (
     transport_error,
 )
 from ._endpoint import resolve_endpoint_url
-from ._errors import InferenceError
+from ._errors import InferenceError, error_from_event
+from ._events import (
+    END,
+    SKIP,
+    STOP,
+    broken,
+    incomplete,
+    malformed,
+    reads_raw,
+    scan_json,
+    slow_decode,
+)
 from ._params import chat_completion_body, text_generation_body
-from ._streams import Stream, iter_chat, iter_text_generation
+from ._sse import SSEDecoder
 from ._types import (
     ChatCompletionOutput,
     ChatCompletionStreamOutput,
     TextGenerationOutput,
     TextGenerationStreamOutput,
+    chat_stream_output,
+    stream_output,
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
 
     from ..client.api import EndpointsApi
     from ._params import ChatCompletionKwargs, TextGenerationKwargs
@@ -47,9 +72,30 @@ logger = logging.getLogger("pulumi_hf_endpoints.inference")
 
 _JSON = {"content-type": "application/json", "accept": "application/json"}
 _SSE = {"content-type": "application/json", "accept": "text/event-stream"}
+T = TypeVar("T")
 
 
-class EndpointClient:
+class _ClosesOnExit:
+    """``with`` support: leaving the block calls :meth:`close`."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EndpointClient(_ClosesOnExit):
     """Call a text-generation endpoint (TGI) on Hugging Face Inference Endpoints.
 
     Args:
@@ -134,17 +180,6 @@ class EndpointClient:
     def close(self) -> None:
         """Close every pooled connection."""
         self._http.close()
-
-    def __enter__(self) -> EndpointClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ transport
 
@@ -291,7 +326,7 @@ class EndpointClient:
         if not stream:
             return text_generation_result(self._json("POST", settings.url, body), details)
         response = self._stream(settings.url, body)
-        return Stream(response, lambda: iter_text_generation(response, settings, details))
+        return Stream(response, lambda: iter_events(response, settings, details=details))
 
     def generate_stream(
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
@@ -350,7 +385,7 @@ class EndpointClient:
         if not stream:
             return chat_result(self._json("POST", url, body))
         response = self._stream(url, body)
-        return Stream(response, lambda: iter_chat(response, settings))
+        return Stream(response, lambda: iter_events(response, settings, chat=True))
 
     # ------------------------------------------------------------------ probes
 
@@ -370,3 +405,115 @@ class EndpointClient:
     def info(self) -> dict[str, Any]:
         """``GET /info``: the model id, limits (``max_total_tokens``...) and TGI version."""
         return endpoint_info(self._json("GET", self._settings.route("/info")))
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class Stream(_ClosesOnExit, Generic[T]):
+    """A streamed answer. Iterate it once; leaving the loop early closes the connection.
+    Also a context manager, and :meth:`close` closes it explicitly."""
+
+    __slots__ = ("_factory", "_iterator", "_response", "_used")
+
+    def __init__(self, response: httpx.Response, factory: Callable[[], Iterator[T]]) -> None:
+        self._response = response
+        self._factory = factory
+        self._iterator: Iterator[T] | None = None
+        self._used = False
+
+    def __iter__(self) -> Iterator[T]:
+        if self._iterator is not None:
+            return self._iterator
+        if self._used:
+            raise RuntimeError("this stream was already iterated; call the method again")
+        self._used = True
+        return self._factory()
+
+    def __next__(self) -> T:
+        if self._iterator is None:
+            self._iterator = self.__iter__()
+        return next(self._iterator)
+
+    def close(self) -> None:
+        """Close the connection now (the server stops generating)."""
+        self._response.close()
+
+    def __del__(self) -> None:
+        # Never iterated: nobody else will close the response. (Once iterated, the generator
+        # owns it, and may still be running while this object goes away.)
+        if not getattr(self, "_used", True):
+            self._response.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._response.is_closed else "open"
+        return f"<Stream {state}>"
+
+
+# --------------------------------------------------------------------------- event loop
+# Spelled out in one generator (see ``_events``): each call and generator layer per event shows
+# at 10^5 events per second.
+
+
+def iter_events(
+    response: httpx.Response, settings: Settings, *, details: bool = False, chat: bool = False
+) -> Iterator[Any]:
+    """The items of a stream: with ``chat``, ``ChatCompletionStreamOutput`` chunks until
+    ``[DONE]``; with ``details``, a ``TextGenerationStreamOutput`` per event; else the text of
+    each non-special token (so the pieces join into ``generated_text``).
+
+    Complete when an event carries ``generated_text``, or a chunk a ``finish_reason`` (TGI
+    before 2.2 closed the chat stream after it, without ``[DONE]``); otherwise the end of the
+    stream raises :class:`IncompleteGenerationError`.
+    """
+    feed = SSEDecoder().feed
+    scan = scan_json
+    chunks = response.iter_raw() if reads_raw(response) else response.iter_bytes()
+    finished = False
+    failure: Exception | None = None
+    try:
+        try:
+            for chunk in chain(chunks, END):
+                for payload in feed(chunk):
+                    try:
+                        text = payload.decode()
+                        data, end = scan(text, 0)
+                        if end != len(text):
+                            raise ValueError
+                    except (StopIteration, ValueError):
+                        data = slow_decode(payload, settings)
+                        if data is STOP:
+                            return
+                        if data is SKIP:
+                            continue
+                    try:
+                        if "error" in data:
+                            raise error_from_event(data, url=settings.url, secrets=settings.secrets)
+                        if details:
+                            out = stream_output(data)
+                            if out.generated_text is not None:
+                                finished = True
+                            yield out
+                        elif chat:
+                            chunk_out = chat_stream_output(data)
+                            if not finished:
+                                finished = any(c.finish_reason for c in chunk_out.choices)
+                            yield chunk_out
+                        else:
+                            if data.get("generated_text") is not None:
+                                finished = True
+                            token = data["token"]
+                            if not token.get("special"):
+                                yield token["text"]
+                    except (KeyError, TypeError, AttributeError):
+                        raise malformed(payload, settings) from None
+        except httpx.TransportError as exc:
+            failure = broken(exc, response, settings)
+        except httpx.StreamClosed:
+            return  # closed on purpose (Stream.close())
+        if failure is not None:
+            raise failure
+        if not finished:
+            raise incomplete(settings)
+    finally:
+        response.close()
