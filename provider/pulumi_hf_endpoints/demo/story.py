@@ -295,6 +295,8 @@ class Facts:
     tokens: int = 0
     replicas_before: str = "?"
     replicas_after: str = "?"
+    replaced: bool = False
+    """The change replaced the endpoint instead of updating it (a new id)."""
     left: int = -1
 
 
@@ -409,10 +411,11 @@ def run_demo(args: argparse.Namespace) -> int:
         if kept:
             _print_keep(emulator, work, stack, facts)
             return 0
+    how = "by a replacement" if facts.replaced else "in place"
     print(
         f"\nDemo complete in {console.elapsed():.1f} s: deployed {facts.endpoint}, "
         f"streamed {facts.tokens} tokens, scaled minReplica/maxReplica {facts.replicas_before} → "
-        f"{facts.replicas_after} in place, destroyed; "
+        f"{facts.replicas_after} {how}, destroyed; "
         f"endpoints left in the emulator: {facts.left}."
     )
     return 0 if facts.left == 0 and facts.tokens > 0 else 1
@@ -445,6 +448,8 @@ def _story(
     stack.set_config("maxReplica", str(REPLICAS))
     stack.preview()
     stack.up()
+    endpoint = str(stack.outputs()["endpoint"])  # a replacement is another endpoint
+    facts.replaced, facts.endpoint = endpoint != facts.endpoint, endpoint
     facts.replicas_after, url_after = _scaling(emulator, facts.endpoint)
     same = "same URL" if url_after == url else f"URL changed to {url_after}"
     console.line(f"minReplica/maxReplica {facts.replicas_before} → {facts.replicas_after}, {same}")
