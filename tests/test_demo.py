@@ -21,6 +21,7 @@ from pulumi_hf_endpoints.api import EndpointsApi
 from pulumi_hf_endpoints.demo.local_stack import UNKNOWN, LocalStack, Step
 from pulumi_hf_endpoints.demo.pulumi_cli import PulumiCli
 from pulumi_hf_endpoints.demo.stack import PROJECT_DIR, StackError, project_name
+from tests.harness.sdk import needs_internal_inputs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FAST = ["--backend", "synthetic", "--phase-seconds", "0.2"]
@@ -53,6 +54,7 @@ def streamed_answer(output: str) -> str:
 # ------------------------------------------------------------------------------ the command
 
 
+@needs_internal_inputs  # else the auto-named endpoint is replaced, not updated in place
 def test_demo_runs_end_to_end_without_the_pulumi_cli() -> None:
     result = run_demo(*FAST, "--max-new-tokens", "24")
     out = result.stdout
@@ -263,6 +265,7 @@ def test_a_failing_pulumi_command_raises_with_its_output(
 # ------------------------------------------------------------------------------ without the CLI
 
 
+@needs_internal_inputs  # else the auto-named endpoint is deleted before it is replaced
 def test_local_stack_plans_replaces_deletes_and_destroys(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
