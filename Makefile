@@ -4,7 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install bench clean
+# The oldest Pulumi SDK pyproject.toml allows, in a virtualenv of its own: the engine model and
+# the demo's stacks are tested against it too (the newest 3.x is in $(VENV)).
+PULUMI_FLOOR ?= 3.216.0
+FLOOR_VENV   ?= .venv-pulumi-floor
+FLOOR_BIN    := $(FLOOR_VENV)/bin
+FLOOR_STAMP  := $(FLOOR_VENV)/.installed
+FLOOR_DEPS   := "pulumi==$(PULUMI_FLOOR)" "fastapi>=0.110" "uvicorn>=0.29" "pytest>=8" "pytest-timeout>=2.3"
+FLOOR_TESTS  := tests/harness_tests tests/test_demo.py
+
+.PHONY: demo test test-pulumi-floor lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +22,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(FLOOR_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_BIN)/pip install -e . $(FLOOR_DEPS)
+	touch $(FLOOR_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/pulumi-hf-endpoints demo
@@ -25,9 +39,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+	$(MAKE) test-pulumi-floor
+
+test-pulumi-floor: $(FLOOR_STAMP)
+	$(FLOOR_BIN)/pytest -q -m "not model" $(FLOOR_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(FLOOR_VENV)

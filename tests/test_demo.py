@@ -18,8 +18,10 @@ import pytest
 
 from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.client.api import EndpointsApi
-from pulumi_hf_endpoints.demo_pulumi import PulumiCli
-from pulumi_hf_endpoints.demo_stack import UNKNOWN, LocalStack, StackError, Step
+from pulumi_hf_endpoints.demo.local_stack import UNKNOWN, LocalStack, Step
+from pulumi_hf_endpoints.demo.pulumi_cli import PulumiCli
+from pulumi_hf_endpoints.demo.stack import PROJECT_DIR, StackError, project_name
+from tests.harness.sdk import needs_internal_inputs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FAST = ["--backend", "synthetic", "--phase-seconds", "0.2"]
@@ -52,6 +54,7 @@ def streamed_answer(output: str) -> str:
 # ------------------------------------------------------------------------------ the command
 
 
+@needs_internal_inputs  # else the auto-named endpoint is replaced, not updated in place
 def test_demo_runs_end_to_end_without_the_pulumi_cli() -> None:
     result = run_demo(*FAST, "--max-new-tokens", "24")
     out = result.stdout
@@ -122,7 +125,7 @@ def test_demo_with_the_real_model_streams_a_real_answer() -> None:
 def test_demo_explains_a_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from pulumi_hf_endpoints import demo
+    from pulumi_hf_endpoints.demo import command
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -130,11 +133,32 @@ def test_demo_explains_a_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         "find_spec",
         lambda name, *a: None if name == "llama_cpp" else real(name, *a),
     )
-    assert demo.missing_requirements("llama") == (
+    assert command.missing_requirements("llama") == (
         "demo: the emulator needs llama_cpp: pip install 'pulumi-hf-endpoints[emulator]' "
         "(or run with --backend synthetic)"
     )
-    assert demo.missing_requirements("synthetic") is None
+    assert command.missing_requirements("synthetic") is None
+
+
+# ------------------------------------------------------------------------------ the project
+
+
+@pytest.mark.parametrize("name", ["Pulumi.yaml", "__main__.py", "requirements.txt"])
+def test_the_demo_deploys_the_quickstart_example(name: str) -> None:
+    """The package ships a copy of examples/quickstart (the demo must work from a wheel): the
+    two stay identical. After changing the example: `cp examples/quickstart/{Pulumi.yaml,
+    __main__.py,requirements.txt} provider/pulumi_hf_endpoints/demo/project/`."""
+    shipped, example = PROJECT_DIR / name, EXAMPLES / "quickstart" / name
+    assert shipped.read_bytes() == example.read_bytes(), f"{shipped} differs from {example}"
+
+
+def test_the_demo_project_holds_only_the_program() -> None:
+    assert sorted(p.name for p in PROJECT_DIR.iterdir() if p.name != "__pycache__") == [
+        "Pulumi.yaml",
+        "__main__.py",
+        "requirements.txt",
+    ]
+    assert project_name(PROJECT_DIR) == "quickstart"
 
 
 # ------------------------------------------------------------------------------ with the CLI
@@ -174,7 +198,7 @@ def test_with_the_pulumi_cli_the_stack_uses_a_throwaway_local_backend(tmp_path: 
     work.mkdir()
     cli = PulumiCli(
         str(fake),
-        EXAMPLES / "quickstart",
+        PROJECT_DIR,
         work,
         env={"PULUMI_HF_ENDPOINTS_POLL_INTERVAL": "0.1"},
         echo=echoed.append,
@@ -217,7 +241,7 @@ def test_with_the_pulumi_cli_the_stack_uses_a_throwaway_local_backend(tmp_path: 
     # The program runs with this interpreter, not a virtualenv of the copied project.
     assert (work / "project" / "Pulumi.yaml").read_text().splitlines()[-1] == "runtime: python"
     assert (work / "project" / "__main__.py").read_text() == (
-        EXAMPLES / "quickstart" / "__main__.py"
+        PROJECT_DIR / "__main__.py"
     ).read_text()
     assert "pulumi preview --diff --non-interactive" in echoed  # Pulumi's own output shown
     assert not any("hf_emu_secret_value" in line for line in echoed)
@@ -231,7 +255,7 @@ def test_a_failing_pulumi_command_raises_with_its_output(
     fake.chmod(0o755)
     monkeypatch.setenv("FAKE_PULUMI_FAIL", "1")
     (tmp_path / "work").mkdir()
-    cli = PulumiCli(str(fake), EXAMPLES / "quickstart", tmp_path / "work", echo=lambda _: None)
+    cli = PulumiCli(str(fake), PROJECT_DIR, tmp_path / "work", echo=lambda _: None)
     with pytest.raises(
         StackError, match=r"(?s)`pulumi destroy --yes --skip-preview` failed \(255\).*on purpose"
     ):
@@ -241,6 +265,7 @@ def test_a_failing_pulumi_command_raises_with_its_output(
 # ------------------------------------------------------------------------------ without the CLI
 
 
+@needs_internal_inputs  # else the auto-named endpoint is deleted before it is replaced
 def test_local_stack_plans_replaces_deletes_and_destroys(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
@@ -296,7 +321,7 @@ def test_local_stack_plans_replaces_deletes_and_destroys(
 def test_local_stack_reports_check_failures_and_provider_errors(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    stack = LocalStack(EXAMPLES / "quickstart", tmp_path)
+    stack = LocalStack(PROJECT_DIR, tmp_path)
     stack.set_config("huggingface:apiUrl", emulator.api_url)
     stack.set_config("huggingface:token", emulator.token, secret=True)
     stack.set_config("maxReplica", "0")

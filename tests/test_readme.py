@@ -121,8 +121,12 @@ def test_the_documented_version_floor_is_the_one_pyproject_pins() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     floor = re.search(r'"pulumi>=([\d.]+),<4"', pyproject)
     assert floor and f"`pulumi>={floor.group(1)}` is the floor" in readme
-    for version in ("3.207", "3.216", "3.27x"):
+    for version in ("3.207", "3.216", "3.235", "3.260", "3.268"):
         assert f"**{version}**" in readme
+    # `make test-pulumi-floor` tests that very floor.
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(rf"^PULUMI_FLOOR \?= {re.escape(floor.group(1))}(\.0)?$", makefile, re.M)
+    assert f"`pulumi=={floor.group(1)}.0`" in readme
 
 
 def test_the_readme_lists_every_demo_option() -> None:

@@ -27,9 +27,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
 from pulumi_hf_endpoints.client.api import EndpointsApi
-from tests.harness import Engine, ProviderHost
+from tests.harness import Engine, EngineMonitor, ProviderHost, run_program
 from tests.inference.inference_testkit import deploy
 
 ROOT = Path(__file__).resolve().parents[1]

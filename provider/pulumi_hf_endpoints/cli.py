@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Chat with an endpoint interactively, streaming tokens.",
     ),
     "demo": (
-        "pulumi_hf_endpoints.demo",
+        "pulumi_hf_endpoints.demo.command",
         "Deploy, call, change and destroy an endpoint against a local emulator.",
     ),
 }

@@ -1,13 +1,15 @@
 """Drive Pulumi's real Python dynamic-provider host over gRPC, without the Pulumi CLI.
 
-The driver lives in the package (`pulumi_hf_endpoints._hostdriver`, also used by the `demo`
-command); this is its test-suite face:
+The engine model ships in the package for the `demo` command
+(`pulumi_hf_endpoints.demo._engine`); this is its test-suite face, with what only tests need:
 
 - `ProviderHost`: the `python -m pulumi.dynamic` process and engine-shaped RPC methods, run from
   the repository root with it on PYTHONPATH, so providers pickled by reference from `tests.*`
   (such as `echo_provider`) import in the host.
-- `Engine`: a fake stack state with up/preview/refresh/destroy/get over a host.
-- `capture_program`: what a Pulumi program registers, under `set_mocks`.
+- `Engine`: a fake stack state with up/preview/refresh/destroy/get over a host, which also
+  replays captured programs (`up_program`).
+- `capture_program`: what a Pulumi program registers, under `set_mocks` (`program`).
+- `EngineMonitor`, `run_program`: a program run with the engine model as its engine.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pulumi_hf_endpoints._hostdriver import host as _host
-from pulumi_hf_endpoints._hostdriver.engine import (
+from pulumi_hf_endpoints.demo._engine import host as _host
+from pulumi_hf_endpoints.demo._engine.engine import (
     CheckFailedError,
-    Engine,
     EngineError,
+    RegisteredResource,
     ResourceState,
     Step,
 )
-from pulumi_hf_endpoints._hostdriver.host import (
+from pulumi_hf_endpoints.demo._engine.host import (
     CheckFailure,
     CheckResult,
     CreateResult,
@@ -36,18 +38,16 @@ from pulumi_hf_endpoints._hostdriver.host import (
     TranscriptEntry,
     exception_text,
 )
-from pulumi_hf_endpoints._hostdriver.program import (
-    RegisteredResource,
-    capture_program,
-    engine_urn,
-)
-from pulumi_hf_endpoints._hostdriver.wire import (
+from pulumi_hf_endpoints.demo._engine.monitor import EngineMonitor, engine_urn, run_program
+from pulumi_hf_endpoints.demo._engine.wire import (
     UNKNOWN,
     from_struct,
     round_trip,
     to_struct,
     to_wire,
 )
+
+from .program import Engine, capture_program
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +80,7 @@ __all__ = [
     "DiffResult",
     "Engine",
     "EngineError",
+    "EngineMonitor",
     "HostStartError",
     "ProviderError",
     "ProviderHost",
@@ -93,6 +94,7 @@ __all__ = [
     "exception_text",
     "from_struct",
     "round_trip",
+    "run_program",
     "to_struct",
     "to_wire",
 ]

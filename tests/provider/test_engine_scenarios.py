@@ -14,9 +14,15 @@ import pytest
 from hf_endpoints_emulator.config import User
 from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints import InferenceEndpoint
-from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
 from pulumi_hf_endpoints.provider import INPUT_KEYS_KEY
-from tests.harness import Engine, ProviderError, ProviderHost, capture_program
+from tests.harness import (
+    Engine,
+    EngineMonitor,
+    ProviderError,
+    ProviderHost,
+    capture_program,
+    run_program,
+)
 from tests.provider.conftest import declare
 from tests.provider.test_check_diff import GPT2
 from tests.provider.test_lifecycle import api_of, declare_get, names_in

@@ -12,9 +12,8 @@ import pulumi
 import pytest
 
 from pulumi_hf_endpoints import CustomImage, CustomImageArgs, InferenceEndpoint
-from pulumi_hf_endpoints._hostdriver.program import EngineMonitor, run_program
 from pulumi_hf_endpoints.properties import to_snake
-from tests.harness import Engine, ProviderHost, capture_program
+from tests.harness import Engine, EngineMonitor, ProviderHost, capture_program, run_program
 from tests.provider.test_check_diff import GPT2
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schema.json").read_text())

@@ -1,17 +1,17 @@
-"""`pulumi-hf-endpoints demo`: the whole story in one command, offline, against a local emulator.
+"""The demo's story: the whole of it in one command, offline, against a local emulator.
 
-Starts an emulator with its own state in a temporary directory, deploys `examples/quickstart`
-(the huggingface_hub guide's gpt2 endpoint), streams an answer to the seed blog's prompt with
-the generation helpers, scales the replicas (plan, then update), destroys the stack and stops the
-emulator. With the `pulumi` CLI on PATH the stack runs through it; without, through Pulumi's own
-provider host (`demo_stack`), the mechanism the tests use. A status watcher on the emulator's API
-shows the endpoint's state transitions whichever way the stack runs.
+Starts an emulator with its own state in a temporary directory, deploys the quickstart project
+(`stack.PROJECT_DIR`, the huggingface_hub guide's gpt2 endpoint), streams an answer to the seed
+blog's prompt with the generation helpers, scales the replicas (plan, then update), destroys the
+stack and stops the emulator. With the `pulumi` CLI on PATH the stack runs through it
+(`pulumi_cli`); without, through Pulumi's own provider host (`local_stack`), the mechanism the
+tests use. A status watcher on the emulator's API shows the endpoint's state transitions whichever
+way the stack runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -27,16 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported where used: `pulumi-hf-endpoints --help` imports this module
-    from .client.api import EndpointsApi
-    from .demo_pulumi import PulumiCli
-    from .demo_stack import Phase, Step
+import httpx
+
+from ..client.api import EndpointsApi
+from ..inference import EndpointClient
+from .pulumi_cli import PulumiCli
+from .stack import PROJECT_DIR, StackError
+
+if TYPE_CHECKING:  # imported where used: only the way without the Pulumi CLI needs the engine
+    from .local_stack import Phase, Step
 
 INSTALL_HINT = "curl -fsSL https://get.pulumi.com | sh"
 PROMPT = "What can you do in Nuremberg, Germany? Give me 3 Tips"
 STOP_SEQUENCES = ["\nUser:", "<|endoftext|>", "</s>"]
 STEPS = 6
-EXAMPLE = "quickstart"
 REPLICAS = 2
 _SYMBOL = {
     "create": "+",
@@ -48,17 +52,6 @@ _SYMBOL = {
 }
 _DOING = {"delete-replaced": "deleting replaced"}
 _DONE = {"delete-replaced": "deleted replaced"}
-
-
-def find_example(name: str) -> Path:
-    """`examples/NAME` of the source checkout the package runs from (or the current one)."""
-    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
-        path = root / "examples" / name
-        if (path / "Pulumi.yaml").is_file():
-            return path
-    raise SystemExit(
-        f"demo: cannot find examples/{name}: run the demo from a checkout of pulumi-hf-endpoints"
-    )
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -121,8 +114,6 @@ class Emulator:
         return f"{self.base_url}/v2"
 
     def api(self) -> EndpointsApi:
-        from .client.api import EndpointsApi
-
         return EndpointsApi(self.token, api_url=self.api_url)
 
     def stop(self) -> None:
@@ -136,11 +127,7 @@ class Emulator:
 
 
 def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulator:
-    import httpx
-
     from hf_endpoints_emulator.config import DEFAULT_USER, generate_token
-
-    from .demo_stack import StackError
 
     token = generate_token()
     log_path = work_dir / "emulator.log"
@@ -253,7 +240,7 @@ class HostStack:
         console: Console,
         watcher: StatusWatcher,
     ) -> None:
-        from .demo_stack import LocalStack
+        from .local_stack import LocalStack
 
         self.console = console
         self.watcher = watcher
@@ -308,6 +295,8 @@ class Facts:
     tokens: int = 0
     replicas_before: str = "?"
     replicas_after: str = "?"
+    replaced: bool = False
+    """The change replaced the endpoint instead of updating it (a new id)."""
     left: int = -1
 
 
@@ -321,8 +310,6 @@ def _scaling(emulator: Emulator, endpoint_id: str) -> tuple[str, str]:
 
 def stream_answer(url: str, token: str, console: Console, max_new_tokens: int) -> int:
     """The seed blog's streaming loop, with the package's EndpointClient; returns the count."""
-    from .inference import EndpointClient
-
     # The blog's stop sequence "\nUser:" implies its chat layout; the same layout makes a small
     # instruct model answer instead of continuing the question.
     prompt = f"User: {PROMPT}\nAssistant:"
@@ -367,20 +354,6 @@ def stream_answer(url: str, token: str, console: Console, max_new_tokens: int) -
     return count
 
 
-def missing_requirements(backend: str) -> str | None:
-    """Why the emulator cannot start here (the `[emulator]` extra is missing), or None."""
-    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
-    if backend == "llama" and importlib.util.find_spec("llama_cpp") is None:
-        missing.append("llama_cpp")
-    if missing:
-        return (
-            f"demo: the emulator needs {', '.join(missing)}: "
-            "pip install 'pulumi-hf-endpoints[emulator]'"
-            + (" (or run with --backend synthetic)" if missing == ["llama_cpp"] else "")
-        )
-    return None
-
-
 @contextmanager
 def _work_dir(keep: bool) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="pulumi-hf-demo-"))
@@ -392,14 +365,8 @@ def _work_dir(keep: bool) -> Iterator[Path]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .demo_pulumi import PulumiCli
-    from .demo_stack import StackError
-
-    problem = missing_requirements(args.backend)
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
-    project = find_example(EXAMPLE)
+    """The demo, once `command.run` has checked that the emulator can start."""
+    project = PROJECT_DIR
     console = Console()
     pulumi_cli = None if args.no_cli else shutil.which("pulumi")
     print("pulumi-hf-endpoints demo: deploy, call, change and destroy an endpoint, offline")
@@ -444,10 +411,11 @@ def run_demo(args: argparse.Namespace) -> int:
         if kept:
             _print_keep(emulator, work, stack, facts)
             return 0
+    how = "by a replacement" if facts.replaced else "in place"
     print(
         f"\nDemo complete in {console.elapsed():.1f} s: deployed {facts.endpoint}, "
         f"streamed {facts.tokens} tokens, scaled minReplica/maxReplica {facts.replicas_before} → "
-        f"{facts.replicas_after} in place, destroyed; "
+        f"{facts.replicas_after} {how}, destroyed; "
         f"endpoints left in the emulator: {facts.left}."
     )
     return 0 if facts.left == 0 and facts.tokens > 0 else 1
@@ -461,8 +429,6 @@ def _story(
     facts: Facts,
 ) -> bool:
     """Steps 2 to 6; returns True when the emulator and stack are kept running (`--keep`)."""
-    from .demo_pulumi import PulumiCli
-
     console.header(2, "Plan: pulumi preview")
     stack.preview()
 
@@ -482,6 +448,8 @@ def _story(
     stack.set_config("maxReplica", str(REPLICAS))
     stack.preview()
     stack.up()
+    endpoint = str(stack.outputs()["endpoint"])  # a replacement is another endpoint
+    facts.replaced, facts.endpoint = endpoint != facts.endpoint, endpoint
     facts.replicas_after, url_after = _scaling(emulator, facts.endpoint)
     same = "same URL" if url_after == url else f"URL changed to {url_after}"
     console.line(f"minReplica/maxReplica {facts.replicas_before} → {facts.replicas_after}, {same}")
@@ -499,8 +467,6 @@ def _story(
 
 
 def _print_keep(emulator: Emulator, work: Path, stack: HostStack | PulumiCli, facts: Facts) -> None:
-    from .demo_pulumi import PulumiCli
-
     url = _scaling(emulator, facts.endpoint)[1]
     print(f"\nKept running (--keep): the emulator (pid {emulator.process.pid}) and the stack.")
     print(f"  emulator   {emulator.base_url}   state and logs: {work}")
@@ -518,42 +484,3 @@ def _print_keep(emulator: Emulator, work: Path, stack: HostStack | PulumiCli, fa
         print(f"  the stack's state (no Pulumi CLI here): {stack.stack.state_path}")
     print("Stop it all:")
     print(f"  kill {emulator.process.pid} && rm -rf {work}")
-
-
-# --- the command -------------------------------------------------------------------------------
-
-
-def configure(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument(
-        "--backend",
-        choices=("llama", "synthetic"),
-        default="llama",
-        help="what serves the endpoint: the real small model, or synthetic tokens "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--keep",
-        action="store_true",
-        help="leave the emulator and the stack running at the end, and print how to use them",
-    )
-    parser.add_argument(
-        "--phase-seconds",
-        type=float,
-        default=1.5,
-        help="how long each emulated lifecycle phase lasts (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--max-new-tokens",
-        type=int,
-        default=200,
-        help="length limit of the streamed answer (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--no-cli",
-        action="store_true",
-        help="use Pulumi's provider host even when the pulumi CLI is installed",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    return run_demo(args)

@@ -1,13 +1,11 @@
-"""Run a Pulumi program under `pulumi.runtime.set_mocks` and see what it registers, as the engine.
+"""Run a Pulumi program under `pulumi.runtime.set_mocks`, with the engine model as its engine.
 
-Registrations are taken from the raw `RegisterResourceRequest` (or `ReadResourceRequest` for
-`get`), so the inputs are what the engine would receive: the `__provider` blob included, secrets
-unwrapped (their top-level keys listed in `secret_keys`), preview unknowns kept as `Unknown`, and
-round-tripped through serialize/deserialize (floats, `None` keys dropped), ready for `Check`.
-
-- `capture_program` records them, for an `Engine` to run afterwards (`Engine.up_program`);
-- `EngineMonitor` sends each dynamic resource to an `Engine` as it registers, so the program
-  sees the real outputs (as under `pulumi up`).
+Registrations are taken from the raw `RegisterResourceRequest`, so the inputs are what the engine
+would receive: the `__provider` blob included, secrets unwrapped (their top-level keys listed in
+`secret_keys`), preview unknowns kept as `Unknown`, and round-tripped through
+serialize/deserialize (floats, `None` keys dropped), ready for `Check`. `EngineMonitor` sends each
+dynamic resource to an `Engine` as it registers, so the program sees the real outputs (as under
+`pulumi up`); `run_program` runs a program body under such a monitor.
 """
 
 from __future__ import annotations
@@ -24,9 +22,6 @@ from pulumi.runtime.proto import resource_pb2
 
 from .engine import Engine, RegisteredResource, ResourceState, Step
 from .wire import from_struct, round_trip, to_struct, to_wire, without_internal
-
-NewResource = Callable[[mocks.MockResourceArgs], tuple[str | None, dict[str, Any]]]
-"""Optional mock for outputs: (id, outputs) for a registration; default echoes the inputs."""
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -101,14 +96,9 @@ def _secret_paths(value: Any, prefix: str = "") -> Iterator[str]:
 
 
 class EchoMocks(mocks.Mocks):
-    """Outputs for registrations no engine handles: `new_resource`'s, else the inputs echoed."""
-
-    def __init__(self, new_resource: NewResource | None = None) -> None:
-        self._new_resource = new_resource
+    """Outputs for registrations no engine handles (components, reads): the inputs echoed."""
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        if self._new_resource is not None:
-            return self._new_resource(args)
         return (args.resource_id or f"{args.name}-id", dict(args.inputs))
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -155,7 +145,7 @@ def run_program(
         raise failure[0]
 
 
-class _StackMonitor(mocks.MockMonitor):
+class StackMonitor(mocks.MockMonitor):
     """A mock monitor that names registrations with the engine's URNs for one stack."""
 
     def __init__(self, mocks_: mocks.Mocks, project: str, stack: str) -> None:
@@ -168,55 +158,7 @@ class _StackMonitor(mocks.MockMonitor):
         return engine_urn(self.project, self.stack, request.type, request.name, request.parent)
 
 
-class _RecordingMonitor(_StackMonitor):
-    def __init__(self, mocks_: mocks.Mocks, project: str, stack: str) -> None:
-        super().__init__(mocks_, project, stack)
-        self.captured: list[RegisteredResource] = []
-
-    def _add(self, res: RegisteredResource) -> None:
-        with self._lock:
-            self.captured.append(res)
-
-    def RegisterResource(self, request: Any) -> Any:
-        if request.type != STACK_TYPE:
-            self._add(registration(request, self.urn_of(request)))
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-
-    def ReadResource(self, request: Any) -> Any:
-        inputs, secret = engine_inputs(request.properties)
-        self._add(
-            RegisteredResource(
-                type=request.type,
-                name=request.name,
-                urn=self.urn_of(request),
-                inputs=inputs,
-                secret_keys=secret,
-                read_id=request.id,
-                options={"parent": request.parent or None},
-            )
-        )
-        return super().ReadResource(request)  # type: ignore[no-untyped-call]
-
-
-def capture_program(
-    fn: Callable[[], Any],
-    *,
-    project: str = "project",
-    stack: str = "stack",
-    preview: bool = False,
-    new_resource: NewResource | None = None,
-    timeout: float = 120.0,
-) -> list[RegisteredResource]:
-    """Run `fn` (a program body) under mocks; return its registrations as they arrived.
-
-    Resources that do not depend on each other may register in any order: look them up by name.
-    """
-    monitor = _RecordingMonitor(EchoMocks(new_resource), project, stack)
-    run_program(fn, monitor, project=project, stack=stack, preview=preview, timeout=timeout)
-    return list(monitor.captured)
-
-
-class EngineMonitor(_StackMonitor):
+class EngineMonitor(StackMonitor):
     """Plays the engine while a program runs: each dynamic resource goes to `engine.up` (or, in
     preview, `engine.preview`) as it registers, and the program gets its outputs back.
 

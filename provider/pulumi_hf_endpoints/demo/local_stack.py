@@ -1,7 +1,7 @@
 """Deploy a Pulumi program without the Pulumi CLI, through Pulumi's own Python provider host.
 
 `pulumi-hf-endpoints demo` uses this when the `pulumi` CLI is not installed. The program runs in
-this process under `pulumi.runtime.set_mocks`, and the engine model of `_hostdriver` (the one the
+this process under `pulumi.runtime.set_mocks`, and the engine model of `_engine` (the one the
 test-suite uses) plays the engine's part for each dynamic resource: it starts
 `python -m pulumi.dynamic` (the process `pulumi up` starts), sends Configure, then Check, Diff and
 Create/Update/Delete over gRPC with the SDK's own serialisation, so the provider runs exactly as
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import runpy
 import sys
 import threading
@@ -26,35 +25,22 @@ from typing import Any
 
 import pulumi
 
-from ._hostdriver.engine import CheckFailedError, Engine, Phase, Step, StepListener
-from ._hostdriver.host import HostStartError, ProviderError, ProviderHost, urn_name_type
-from ._hostdriver.program import EngineMonitor, run_program
+from ._engine.engine import CheckFailedError, Engine, Phase, Step, StepListener
+from ._engine.host import HostStartError, ProviderError, ProviderHost, urn_name_type
+from ._engine.monitor import EngineMonitor, run_program
+from .stack import StackError, project_name
 
 __all__ = [
     "UNKNOWN",
     "LocalStack",
     "Phase",
-    "StackError",
     "Step",
     "StepListener",
-    "project_name",
 ]
 
 
 UNKNOWN = "[known after pulumi up]"
 """How a stack output appears in a plan when its value comes from the service."""
-
-
-class StackError(RuntimeError):
-    """An operation failed; the message is the provider's (or the engine's) own."""
-
-
-def project_name(project_dir: Path) -> str:
-    """The `name:` of a project's Pulumi.yaml."""
-    match = re.search(r"^name:\s*(\S+)", (project_dir / "Pulumi.yaml").read_text(), re.M)
-    if match is None:
-        raise StackError(f"{project_dir / 'Pulumi.yaml'} has no project name")
-    return match.group(1)
 
 
 @contextmanager

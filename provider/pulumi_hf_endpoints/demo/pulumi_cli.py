@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .demo_stack import StackError, project_name
+from .stack import StackError, project_name
 
 
 class PulumiCli:

@@ -704,31 +704,6 @@ class Engine:
         self._delete_all([(entry, []) for entry in gone], steps=steps)
         return steps
 
-    def up_program(
-        self,
-        resources: Iterable[RegisteredResource],
-        *,
-        preview: bool = False,
-        replace: Collection[str] = (),
-    ) -> list[Step]:
-        """Run a captured program as one deployment: register each custom resource (reads for
-        `get`), then delete what it dropped and what it replaced. `replace` lists the URNs of
-        `pulumi up --replace`."""
-        steps: list[Step] = []
-        seen: set[str] = set()
-        with self.deployment(preview=preview) as deployment:
-            for res in resources:
-                if not res.custom:
-                    continue
-                seen.add(res.urn)
-                if res.read_id is not None:
-                    if not preview:
-                        steps.append(self.get(res.urn, res.read_id, res.inputs))
-                    continue
-                steps.append(self.register(res, replace=res.urn in replace, preview=preview))
-            steps += self.remove_undeclared(seen, preview=preview)
-        return steps + deployment.steps
-
 
 @dataclass
 class _Deployment:

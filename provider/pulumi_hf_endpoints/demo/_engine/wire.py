@@ -67,8 +67,14 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
-    """Deserialise a property bag as the host does for Check/Diff (unknowns kept)."""
-    props: dict[str, Any] = rpc.deserialize_properties(struct, keep_unknowns=True)
+    """Deserialise a property bag as the engine reads it: unknowns and internal keys kept.
+
+    The engine keeps every key, `__`-prefixed ones included; the SDK drops those other than
+    `__provider` unless told otherwise (its default until 3.235).
+    """
+    props: dict[str, Any] = rpc.deserialize_properties(
+        struct, keep_unknowns=True, keep_internal=True
+    )
     return props
 
 

@@ -90,8 +90,16 @@ class TranscriptEntry(NamedTuple):
     response: dict[str, Any] | str
 
 
+GRPC_WRAPPER = "Exception calling application: "
+"""How gRPC words the details of an exception a servicer raised: what hosts before pulumi 3.260
+send, where later ones send the traceback."""
+
+
 def exception_text(details: str) -> str:
-    """The exception line(s) after the last indented traceback line; all of `details` otherwise."""
+    """The exception line(s) after the last indented traceback line; the exception's own text
+    from gRPC's wrapper (no traceback, no type); all of `details` otherwise."""
+    if details.startswith(GRPC_WRAPPER):
+        return details.removeprefix(GRPC_WRAPPER).strip()
     lines = details.rstrip().splitlines()
     last_indented = max((i for i, line in enumerate(lines) if line[:1].isspace()), default=-1)
     tail = [line for line in lines[last_indented + 1 :] if line.strip()]
