@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 # The oldest Pulumi SDK pyproject.toml allows, in a virtualenv of its own: the engine model and
 # the demo's stacks are tested against it too (the newest 3.x is in $(VENV)).
-PULUMI_FLOOR ?= 3.216.0
+PULUMI_FLOOR ?= 3.235.0
 FLOOR_VENV   ?= .venv-pulumi-floor
 FLOOR_BIN    := $(FLOOR_VENV)/bin
 FLOOR_STAMP  := $(FLOOR_VENV)/.installed
