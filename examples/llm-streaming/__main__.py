@@ -1,4 +1,6 @@
-"""The seed blog's LLM endpoint: tiiuae/falcon-40b-instruct on one NVIDIA A100 ("GPU [xlarge]").
+"""The LLM endpoint of the blog post "Deploy LLMs with Hugging Face Inference Endpoints"
+(https://huggingface.co/blog/inference-endpoints-llm): tiiuae/falcon-40b-instruct on one
+NVIDIA A100 ("GPU [xlarge]").
 
 The blog picks the repository and the instance in the UI and lets the service run TGI; here the
 TGI engine is explicit so that its limits are reviewable in code:

@@ -1,4 +1,5 @@
-"""Stream an answer from the stack's endpoint, token by token, as the seed blog does.
+"""Stream an answer from the stack's endpoint, token by token, as the blog post "Deploy LLMs with
+Hugging Face Inference Endpoints" (https://huggingface.co/blog/inference-endpoints-llm) does.
 
     python stream.py                      # URL from `pulumi stack output url`
     python stream.py https://...cloud     # or given explicitly

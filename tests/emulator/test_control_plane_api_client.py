@@ -1,4 +1,4 @@
-"""The project's own control-plane client (`EndpointsApi`, Step 1) against the emulator: every
+"""The project's own control-plane client (`EndpointsApi`) against the emulator: every
 route, every error class, and its retries against injected faults."""
 
 from __future__ import annotations

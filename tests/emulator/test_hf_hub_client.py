@@ -1,6 +1,6 @@
 """huggingface_hub's own client, unchanged, against the emulator: the test of faithfulness.
 
-The client is pointed at the emulator the only way it allows (reference §1): its endpoints and
+The client is pointed at the emulator the only way it allows: its endpoints and
 catalog constants, and `HfApi(endpoint=...)` for whoami. HF_TOKEN plays the logged-in user, as
 the endpoint objects it returns call back with the implicit token.
 """

@@ -1,4 +1,4 @@
-"""TGI's validation rules (reference §2) through the real emulator: each one answers 422
+"""TGI's validation rules through the real emulator: each one answers 422
 with TGI's message when not streaming, and an in-band error event inside a 200 stream."""
 
 from __future__ import annotations

@@ -242,7 +242,8 @@ class SlowTGI:
 
 
 def deploy(api: Any, namespace: str, name: str, **props: Any) -> dict[str, Any]:
-    """Create a TGI endpoint (the seed guide's zephyr example) and wait until it runs."""
+    """Create a TGI endpoint (the zephyr example of huggingface_hub's Inference Endpoints guide)
+    and wait until it runs."""
     import warnings
 
     from pulumi_hf_endpoints.spec import create_payload, spec_from_properties

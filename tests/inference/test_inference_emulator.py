@@ -48,7 +48,7 @@ def test_every_sync_method(emu: Emu) -> None:
         assert [e.token.text for e in events] == [t.text for t in details.details.tokens]
         assert [e.index for e in events] == list(range(1, 9))
         final = events[-1]
-        # POST / returns the prompt too by default (return_full_text, reference §0.3)
+        # POST / returns the prompt too by default (TGI's `return_full_text`)
         assert final.generated_text == "I am" + plain
         assert final.details is not None and final.details.finish_reason == "length"
 
@@ -202,7 +202,8 @@ def test_auth_errors_never_show_the_token(emu: Emu) -> None:
         client.text_generation("I am")
 
 
-# The seed blog's Python snippet (huggingface/blog inference-endpoints-llm.md), verbatim but
+# The Python snippet of the blog post "Deploy LLMs with Hugging Face Inference Endpoints"
+# (https://huggingface.co/blog/inference-endpoints-llm), verbatim but
 # for the import line, the two values the reader fills in, and a shorter max_new_tokens.
 SEED_BLOG_TEXT_GENERATION_CLIENT = """
 from pulumi_hf_endpoints.inference import EndpointClient as Client
@@ -275,7 +276,7 @@ def run_snippet(source: str, url: str, token: str, max_new_tokens: int) -> str:
     out = io.StringIO()
     namespace: dict[str, Any] = {}
     with contextlib.redirect_stdout(out):
-        exec(compile(code, "<seed blog>", "exec"), namespace)
+        exec(compile(code, "<blog snippet>", "exec"), namespace)
     namespace["client"].close()
     return out.getvalue()
 

@@ -1,4 +1,4 @@
-"""Step 7, part 4a: the emulator's auth, per namespace and per endpoint type.
+"""The emulator's auth, per namespace and per endpoint type.
 
 Two users: the emulator's default user (namespace `emulator-user`, organisation `emulator-org`)
 and `mallory` (namespace `mallory`, organisation `mallory-org`). Neither may read, list, change,

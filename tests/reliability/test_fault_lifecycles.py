@@ -1,4 +1,4 @@
-"""Step 7, part 1: randomised lifecycles under injected faults and emulator restarts.
+"""Randomised lifecycles under injected faults and emulator restarts.
 
 `RELIABILITY_SEED` changes the plans (default "7"); `RELIABILITY_SCALE` the number of
 sequences; `RELIABILITY_WORKERS` how many provider hosts run sequences side by side (each in its

@@ -1,4 +1,4 @@
-"""Step 7, part 2 (helpers): bad input to the generation helpers is refused with a typed error
+"""Bad input to the generation helpers is refused with a typed error
 before any request leaves: parameters out of TGI's ranges, wrong types, malformed chat messages.
 
 The client points at a server that counts requests; it must count none. Sync and async clients

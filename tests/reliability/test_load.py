@@ -1,4 +1,4 @@
-"""Step 7, part 4b: load. 32 concurrent token streams (synthetic backend) and 50 endpoints'
+"""Load. 32 concurrent token streams (synthetic backend) and 50 endpoints'
 full lifecycles at the same time against one emulator process: no errors, and the process's
 memory (RSS) stays bounded from one round to the next.
 

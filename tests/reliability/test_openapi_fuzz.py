@@ -1,4 +1,4 @@
-"""Step 7, part 4c: schemathesis fuzzes every route of the emulator's OpenAPI document
+"""Schemathesis fuzzes every route of the emulator's OpenAPI document
 (control plane, whoami, catalog), with valid (positive) and invalid (negative) requests, as the
 emulator's user: no answer may be a 5xx.
 

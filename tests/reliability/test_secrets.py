@@ -1,4 +1,4 @@
-"""Step 7, part 3: the token and secret values never leak.
+"""The token and secret values never leak.
 
 Full lifecycles (create, refresh, update, pause, resume, failed steps, destroy) run with a
 token and secret values set, through Pulumi's provider host and directly in-process. Then

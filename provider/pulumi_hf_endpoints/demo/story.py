@@ -309,7 +309,8 @@ def _scaling(emulator: Emulator, endpoint_id: str) -> tuple[str, str]:
 
 
 def stream_answer(url: str, token: str, console: Console, max_new_tokens: int) -> int:
-    """The seed blog's streaming loop, with the package's EndpointClient; returns the count."""
+    """The streaming loop of the blog post "Deploy LLMs with Hugging Face Inference Endpoints",
+    with the package's EndpointClient; returns the count."""
     # The blog's stop sequence "\nUser:" implies its chat layout; the same layout makes a small
     # instruct model answer instead of continuing the question.
     prompt = f"User: {PROMPT}\nAssistant:"

@@ -339,7 +339,8 @@ class AsyncEndpointClient(_ClosesOnExit):
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
     ) -> AsyncStream[TextGenerationStreamOutput]:
         """``text_generation(prompt, stream=True, details=True, ...)`` under the name of the
-        ``text-generation`` client, so the seed blog's snippet runs with its import changed."""
+        ``text-generation`` client, so the Inference Endpoints LLM blog post's snippet runs with
+        its import changed."""
         stream = await self.text_generation(prompt, stream=True, details=True, **params)
         return cast(AsyncStream[TextGenerationStreamOutput], stream)
 

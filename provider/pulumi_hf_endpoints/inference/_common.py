@@ -91,7 +91,8 @@ class Settings:
         merged.update(user_headers)
         secret = resolved
         if explicit_auth:
-            # A token given as a header (the seed blog's style) is just as secret.
+            # A token given as a header (as the Inference Endpoints LLM blog post does) is just as
+            # secret.
             secret = explicit_auth.split(" ", 1)[-1].strip() or None
         return cls(url, secret, merged, retry_timeout, scale_up_header)
 

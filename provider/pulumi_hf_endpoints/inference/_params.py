@@ -39,7 +39,8 @@ _StopList = list[str] | tuple[str, ...]
 
 
 class TextGenerationKwargs(TypedDict, total=False):
-    """Keyword arguments of ``text_generation`` besides ``stream`` and ``details`` (TGI §2)."""
+    """Keyword arguments of ``text_generation`` besides ``stream`` and ``details`` (TGI's
+    ``GenerateParameters``)."""
 
     adapter_id: str | None
     best_of: int | None

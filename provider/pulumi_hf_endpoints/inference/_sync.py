@@ -8,7 +8,8 @@ Closing rule: the iterator that ``for`` obtains from a stream is the only owner 
 response. It is not stored on the stream object, so when the loop ends early (``break``, an
 exception, a ``return``), the loop drops the last reference, the generator finalises at once,
 and its ``finally`` closes the connection, which is how TGI learns to stop generating. That
-holds even when the stream is kept in a variable, as in the seed blog's snippet.
+holds even when the stream is kept in a variable, as in the Inference Endpoints LLM
+blog post's snippet.
 """
 
 from __future__ import annotations
@@ -332,7 +333,8 @@ class EndpointClient(_ClosesOnExit):
         self, prompt: str, **params: Unpack[TextGenerationKwargs]
     ) -> Stream[TextGenerationStreamOutput]:
         """``text_generation(prompt, stream=True, details=True, ...)`` under the name of the
-        ``text-generation`` client, so the seed blog's snippet runs with its import changed."""
+        ``text-generation`` client, so the Inference Endpoints LLM blog post's snippet runs with
+        its import changed."""
         stream = self.text_generation(prompt, stream=True, details=True, **params)
         return cast(Stream[TextGenerationStreamOutput], stream)
 
