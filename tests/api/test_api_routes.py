@@ -118,25 +118,31 @@ def test_list_hardware(api: EndpointsApi, script: Script) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "quota", "deployable"),
+    ("status", "quota", "deployable", "orderable"),
     [
-        ("available", {"maxAccelerators": 4, "usedAccelerators": 0}, True),
-        ("low_availability", {"maxAccelerators": 4, "usedAccelerators": 0}, True),
-        ("reserved", {"maxAccelerators": 4, "usedAccelerators": 0}, True),
-        ("not_available", {"maxAccelerators": 4, "usedAccelerators": 0}, False),
-        ("available", {"maxAccelerators": 4, "usedAccelerators": 1}, False),  # 3 left, needs 4
-        ("available", {"maxAccelerators": 0, "usedAccelerators": 0}, False),  # quota to request
+        ("available", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("low_availability", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("reserved", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("not_available", {"maxAccelerators": 4, "usedAccelerators": 0}, False, False),
+        ("deprecated", {"maxAccelerators": 4, "usedAccelerators": 0}, False, False),
+        ("available", {"maxAccelerators": 4, "usedAccelerators": 1}, False, True),  # 3 left
+        ("available", {"maxAccelerators": 0, "usedAccelerators": 0}, False, False),  # to request
     ],
 )
 def test_hardware_is_deployable_as_hf_endpoints_hardware_counts_it(
-    api: EndpointsApi, script: Script, status: str, quota: dict[str, int], deployable: bool
+    api: EndpointsApi,
+    script: Script,
+    status: str,
+    quota: dict[str, int],
+    deployable: bool,
+    orderable: bool,
 ) -> None:
     compute = {"accelerator": "gpu", "instanceType": "nvidia-l4", "instanceSize": "x4"}
     compute |= {"numAccelerators": 4, "status": status, "quota": quota}
     regions = [{"name": "us-east-1", "computes": [compute]}]
     script.replies = [reply(200, {"vendors": [{"name": "aws", "regions": regions}]})]
     (row,) = api.list_hardware("acme").hardware()
-    assert row.deployable is deployable
+    assert (row.deployable, row.orderable) == (deployable, orderable)
 
 
 def test_a_hardware_list_without_vendors_names_the_call(api: EndpointsApi, script: Script) -> None:

@@ -267,6 +267,16 @@ class Hardware(Record):
         free = self.free_accelerators
         return free is None or free >= self.num_accelerators
 
+    @property
+    def orderable(self) -> bool:
+        """Whether the namespace may deploy on it at all: a status that allows it and a quota
+        of at least one replica, whatever the namespace uses now. A program that chooses on
+        this keeps its choice once its endpoint runs (on `deployable`, the endpoint would count
+        against its own instance and could move on the next run)."""
+        if self.status in UNDEPLOYABLE_STATUSES:
+            return False
+        return self.max_accelerators is None or self.max_accelerators >= self.num_accelerators
+
 
 class HardwareList(_Answer):
     """The hardware a namespace may deploy on (`GET /v2/provider/{namespace}`): vendors,
