@@ -177,7 +177,8 @@ def list_endpoints(
 
     Args:
         namespace: default the `huggingface:namespace` stack setting, else the token's user.
-        tags: keep endpoints that have all these tags (filtered by the service).
+        tags: keep endpoints that have all these tags (filtered by the service); one tag may
+            be given as a string.
         search: keep endpoints whose name contains this (filtered by the service).
 
     Raises:
@@ -186,7 +187,8 @@ def list_endpoints(
     with _api() as (api, config):
         resolved = _namespace(api, config, namespace, "list_endpoints")
         try:
-            found = api.list_endpoints(resolved, tags=list(tags) if tags else None, search=search)
+            wanted = [tags] if isinstance(tags, str) else list(tags or ())
+            found = api.list_endpoints(resolved, tags=wanted or None, search=search)
         except EndpointsApiError as exc:
             what = f"list_endpoints: listing the endpoints of {resolved}"
             raise _failure(what, exc, config) from None

@@ -206,6 +206,7 @@ def test_list_endpoints_filters_on_the_service(configured: EmulatorHandle) -> No
     )
     assert [e.name for e in list_endpoints(search="blue").endpoints] == ["blue-a", "blue-b"]
     assert [e.name for e in list_endpoints(tags=["prod", "eu"]).endpoints] == ["green-a"]
+    assert [e.name for e in list_endpoints(tags="prod").endpoints] == ["green-a"]
     assert list_endpoints(tags=["prod", "us"]).endpoints == ()
 
 
