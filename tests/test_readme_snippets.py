@@ -3,8 +3,9 @@
 A block may be preceded by a marker comment that says how to run it:
 
 - `<!-- snippet: pulumi-program -->`: a Pulumi program; it runs under Pulumi's mocks with each
-  resource sent through Pulumi's real provider host to the emulator (as `pulumi up` would),
-  then the stack is destroyed;
+  resource sent through Pulumi's real provider host to the emulator (as `pulumi up` would), with
+  the stack config `huggingface:token` and `huggingface:apiUrl` set to the emulator's, then the
+  stack is destroyed;
 - `<!-- snippet: given url, token -->`: the block uses names the surrounding text defines:
   `url` is a deployed text-generation endpoint's URL, `token` a token that may call it;
 - `<!-- snippet: skip -->`: not meant to run (none today).
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from pulumi_hf_endpoints.client.api import EndpointsApi
@@ -118,6 +120,11 @@ def run_pulumi_program(source: str, line: int, emulator: Any) -> None:
         monitor = EngineMonitor(engine, "readme", "dev", preview=False)
 
         def program() -> None:
+            # The stack config the README has readers set, which the program's functions
+            # (get_hardware...) read as the provider does.
+            pulumi.runtime.set_all_config(
+                {"huggingface:token": emulator.token, "huggingface:apiUrl": emulator.api_url}
+            )
             exec(compile(source, f"README.md:{line}", "exec"), {"__name__": "__main__"})
 
         run_program(program, monitor, project="readme", stack="dev", preview=False)

@@ -1,14 +1,22 @@
-"""The hardware the emulated service offers: vendor, region, instance type and size.
+"""The hardware the emulated service offers: vendor, region, instance type and size, with the
+hourly price, status and quota of each.
 
-Built from the service's pricing page (reference §6): the May 2024 instance names, regions seen
-live, and the deprecations it lists. Deprecated rows stay deployable here (the seed guide still
-uses `intel-icl`); `hf endpoints hardware` hides them as it does against the real service.
+Prices, sizes and deprecations are those of the service's pricing page ("Pricing", Inference
+Endpoints documentation, https://huggingface.co/docs/inference-endpoints/support/pricing), with
+its May 2024 instance names; regions are those seen live (no `nvidia-l4` in `eu-west-1`). A
+GPU row's `gpuMemoryGb` is the memory of all its GPUs together, as that page lists it and as
+huggingface_hub's `InferenceEndpointHardware.gpu_memory_gb` documents it. Statuses and quotas
+vary as a real namespace's do: most rows `available`, a few `low_availability` or
+`not_available`, deprecated ones `deprecated`, and a quota per instance type (none yet for the
+B200, which must be requested). Deprecated and unavailable rows stay deployable here (the seed
+guide still uses `intel-icl`); `hf endpoints hardware` hides them as it does against the real
+service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -47,26 +55,15 @@ _SIZES = {"x1": 1, "x2": 2, "x4": 4, "x8": 8, "x12": 12, "x16": 16}
 def _cpu(
     instance_type: str,
     architecture: str,
-    price_x1: float,
-    sizes: Iterable[str],
+    prices: Mapping[str, float],
     status: str = "available",
 ) -> list[Instance]:
+    """CPU rows: `xN` has N vCPUs and 2N GB, at the price listed for it."""
     rows = []
-    for size in sizes:
+    for size, price in prices.items():
         n = _SIZES[size]
         rows.append(
-            Instance(
-                "cpu",
-                instance_type,
-                size,
-                architecture,
-                n,
-                n,
-                2.0 * n,
-                None,
-                round(price_x1 * n, 3),
-                status,
-            )
+            Instance("cpu", instance_type, size, architecture, n, n, 2.0 * n, None, price, status)
         )
     return rows
 
@@ -75,13 +72,14 @@ def _gpu(
     instance_type: str,
     architecture: str,
     gpu_memory_gb: float,
-    price_x1: float,
-    sizes: Iterable[str],
+    prices: Mapping[str, float],
     status: str = "available",
     accelerator: str = "gpu",
 ) -> list[Instance]:
+    """Accelerated rows: `xN` has N accelerators of `gpu_memory_gb` each (listed summed), 8N
+    vCPUs and 32N GB of RAM, at the price listed for it."""
     rows = []
-    for size in sizes:
+    for size, price in prices.items():
         n = _SIZES[size]
         rows.append(
             Instance(
@@ -92,57 +90,114 @@ def _gpu(
                 n,
                 8 * n,
                 32.0 * n,
-                gpu_memory_gb,
-                round(price_x1 * n, 3),
+                gpu_memory_gb * n,
+                price,
                 status,
             )
         )
     return rows
 
 
-_X1_X8 = ("x1", "x2", "x4", "x8")
-_AWS_CPU = _cpu(
-    "intel-spr", "Intel Sapphire Rapids", 0.0335, ("x1", "x2", "x4", "x8", "x16")
-) + _cpu("intel-icl", "Intel Ice Lake", 0.032, _X1_X8, status="deprecated")
-_AWS_GPU_COMMON = (
-    _gpu("nvidia-t4", "Nvidia T4", 16, 0.5, ("x1", "x4"))
-    + _gpu("nvidia-a10g", "Nvidia A10G", 24, 1.0, ("x1", "x4"))
-    + _gpu("nvidia-l40s", "Nvidia L40S", 48, 1.8, ("x1", "x4", "x8"))
-    + _gpu("nvidia-a100", "Nvidia A100", 80, 2.5, _X1_X8)
-    + _gpu("nvidia-h100", "Nvidia H100", 80, 4.5, _X1_X8, status="deprecated")
-    + _gpu("nvidia-h200", "Nvidia H200", 141, 5.0, _X1_X8)
-    + _gpu("nvidia-b200", "Nvidia B200", 180, 9.25, _X1_X8, status="deprecated")
+def _with_status(rows: list[Instance], status: str, *sizes: str) -> list[Instance]:
+    """`rows` with `status` on the given sizes (all of them when none is given)."""
+    return [replace(r, status=status) if not sizes or r.instance_size in sizes else r for r in rows]
+
+
+_SPR_X8 = {"x1": 0.033, "x2": 0.067, "x4": 0.134, "x8": 0.268}
+_AWS_CPU = _cpu("intel-spr", "Intel Sapphire Rapids", {**_SPR_X8, "x16": 0.536}) + _cpu(
+    "intel-icl",
+    "Intel Ice Lake",
+    {"x1": 0.032, "x2": 0.064, "x4": 0.128, "x8": 0.256},
+    status="deprecated",
 )
-_AWS_L4 = _gpu("nvidia-l4", "Nvidia L4", 24, 0.8, ("x1", "x4"))
-_AWS_NEURON = _gpu("inf2", "AWS Inferentia2", 32, 0.75, ("x1", "x12"), accelerator="neuron")
+_AWS_T4 = _gpu("nvidia-t4", "Nvidia T4", 16, {"x1": 0.5, "x4": 3.0})
+_AWS_A10G = _gpu("nvidia-a10g", "Nvidia A10G", 24, {"x1": 1.0, "x4": 5.0})
+_AWS_L40S = _gpu("nvidia-l40s", "Nvidia L40S", 48, {"x1": 1.8, "x4": 8.3, "x8": 23.5})
+_AWS_A100 = _gpu("nvidia-a100", "Nvidia A100", 80, {"x1": 2.5, "x2": 5.0, "x4": 10.0, "x8": 20.0})
+_AWS_H100 = _gpu(
+    "nvidia-h100",
+    "Nvidia H100",
+    80,
+    {"x1": 4.5, "x2": 9.0, "x4": 18.0, "x8": 36.0},
+    status="deprecated",
+)
+_AWS_H200 = _gpu("nvidia-h200", "Nvidia H200", 141, {"x1": 5.0, "x2": 10.0, "x4": 20.0, "x8": 40.0})
+_AWS_B200 = _gpu(
+    "nvidia-b200",
+    "Nvidia B200",
+    180,
+    {"x1": 9.25, "x2": 18.5, "x4": 37.0, "x8": 74.0},
+    status="deprecated",
+)
+_AWS_L4 = _gpu("nvidia-l4", "Nvidia L4", 24, {"x1": 0.8, "x4": 3.8})
+_AWS_NEURON = _gpu("inf2", "AWS Inferentia2", 32, {"x1": 0.75, "x12": 12.0}, accelerator="neuron")
 
 _REGIONS: dict[str, dict[str, tuple[str, list[Instance]]]] = {
     "aws": {
-        "us-east-1": ("N. Virginia", _AWS_CPU + _AWS_L4 + _AWS_GPU_COMMON + _AWS_NEURON),
-        "eu-west-1": ("Ireland", _AWS_CPU + _AWS_GPU_COMMON),  # no nvidia-l4 there ([3P])
-        "us-east-2": ("Ohio", _cpu("intel-spr", "Intel Sapphire Rapids", 0.0335, _X1_X8) + _AWS_L4),
-        "us-west-2": (
-            "Oregon",
-            _cpu("intel-spr", "Intel Sapphire Rapids", 0.0335, _X1_X8) + _AWS_L4,
+        "us-east-1": (
+            "N. Virginia",
+            _AWS_CPU
+            + _AWS_L4
+            + _AWS_T4
+            + _AWS_A10G
+            + _AWS_L40S
+            + _with_status(_AWS_A100, "low_availability", "x8")
+            + _AWS_H100
+            + _AWS_H200
+            + _AWS_B200
+            + _AWS_NEURON,
         ),
+        "eu-west-1": (  # no nvidia-l4 there
+            "Ireland",
+            _AWS_CPU
+            + _AWS_T4
+            + _AWS_A10G
+            + _with_status(_AWS_L40S, "low_availability")
+            + _AWS_A100
+            + _AWS_H100
+            + _with_status(_AWS_H200, "not_available")
+            + _AWS_B200,
+        ),
+        "us-east-2": ("Ohio", _cpu("intel-spr", "Intel Sapphire Rapids", _SPR_X8) + _AWS_L4),
+        "us-west-2": ("Oregon", _cpu("intel-spr", "Intel Sapphire Rapids", _SPR_X8) + _AWS_L4),
     },
     "azure": {
-        "eastus": ("Virginia", _cpu("intel-xeon", "Intel Xeon", 0.06, _X1_X8)),
+        "eastus": (
+            "Virginia",
+            _cpu("intel-xeon", "Intel Xeon", {"x1": 0.06, "x2": 0.12, "x4": 0.24, "x8": 0.48}),
+        ),
     },
     "gcp": {
         "us-east4": (
             "Virginia",
-            _cpu("intel-spr", "Intel Sapphire Rapids", 0.05, _X1_X8)
-            + _gpu("nvidia-t4", "Nvidia T4", 16, 0.5, ("x1",))
-            + _gpu("nvidia-l4", "Nvidia L4", 24, 0.7, ("x1", "x4"))
-            + _gpu("nvidia-a100", "Nvidia A100", 80, 3.6, _X1_X8)
-            + _gpu("nvidia-h100", "Nvidia H100", 80, 10.0, _X1_X8),
+            _cpu(
+                "intel-spr", "Intel Sapphire Rapids", {"x1": 0.05, "x2": 0.1, "x4": 0.2, "x8": 0.4}
+            )
+            + _gpu("nvidia-t4", "Nvidia T4", 16, {"x1": 0.5})
+            + _gpu("nvidia-l4", "Nvidia L4", 24, {"x1": 0.7, "x4": 3.8})
+            + _gpu("nvidia-a100", "Nvidia A100", 80, {"x1": 3.6, "x2": 7.2, "x4": 14.4, "x8": 28.8})
+            + _gpu(
+                "nvidia-h100", "Nvidia H100", 80, {"x1": 10.0, "x2": 20.0, "x4": 40.0, "x8": 80.0}
+            ),
         ),
     },
 }
 
-#: Accelerators a namespace may hold at once, per instance type (the `quota` of each row).
+#: Accelerators a namespace may hold at once, per instance type (the `quota` of each row): the
+#: default, and the instance types with less. The B200's is 0: it must be requested first.
 QUOTA_MAX_ACCELERATORS = 32
+QUOTA_BY_INSTANCE_TYPE = {
+    "nvidia-l40s": 8,
+    "nvidia-a100": 8,
+    "nvidia-h100": 8,
+    "nvidia-h200": 8,
+    "nvidia-b200": 0,
+    "inf2": 12,
+}
+
+
+def quota_max(instance_type: str) -> int:
+    return QUOTA_BY_INSTANCE_TYPE.get(instance_type, QUOTA_MAX_ACCELERATORS)
 
 
 def offers() -> Iterator[Offer]:
@@ -205,7 +260,7 @@ def provider_document(used_accelerators: dict[tuple[str, str, str], int]) -> dic
                         "status": instance.status,
                         "pricePerHour": instance.price_per_hour,
                         "quota": {
-                            "maxAccelerators": QUOTA_MAX_ACCELERATORS,
+                            "maxAccelerators": quota_max(instance.instance_type),
                             "usedAccelerators": used_accelerators.get(
                                 (vendor, region, instance.instance_type), 0
                             ),

@@ -1,7 +1,9 @@
 """Hugging Face Inference Endpoints as Pulumi resources, generation helpers and a local emulator.
 
 Public names are loaded lazily so that `import pulumi_hf_endpoints.inference` does not pay for
-the Pulumi SDK, and the Pulumi provider process imports only what it uses.
+the Pulumi SDK, and the Pulumi provider process imports only what it uses. The resource lives in
+`resource`; the functions that read the service from a program (`get_hardware`,
+`list_endpoints` and their `_output` forms) in `functions`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,17 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .client.models import Hardware
+    from .functions import (
+        EndpointSummary,
+        FunctionError,
+        GetHardwareResult,
+        ListEndpointsResult,
+        get_hardware,
+        get_hardware_output,
+        list_endpoints,
+        list_endpoints_output,
+    )
     from .resource import (
         CustomImage,
         CustomImageArgs,
@@ -23,11 +36,20 @@ if TYPE_CHECKING:
 __all__ = [
     "CustomImage",
     "CustomImageArgs",
+    "EndpointSummary",
+    "FunctionError",
+    "GetHardwareResult",
+    "Hardware",
     "InferenceEndpoint",
     "InferenceEndpointArgs",
+    "ListEndpointsResult",
     "RegistryCredentials",
     "RegistryCredentialsArgs",
     "__version__",
+    "get_hardware",
+    "get_hardware_output",
+    "list_endpoints",
+    "list_endpoints_output",
 ]
 
 _LAZY = {
@@ -37,6 +59,15 @@ _LAZY = {
     "RegistryCredentialsArgs": ".resource",
     "CustomImage": ".resource",
     "RegistryCredentials": ".resource",
+    "get_hardware": ".functions",
+    "get_hardware_output": ".functions",
+    "list_endpoints": ".functions",
+    "list_endpoints_output": ".functions",
+    "GetHardwareResult": ".functions",
+    "ListEndpointsResult": ".functions",
+    "EndpointSummary": ".functions",
+    "FunctionError": ".functions",
+    "Hardware": ".client.models",
 }
 
 

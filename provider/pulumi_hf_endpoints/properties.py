@@ -20,7 +20,10 @@ OUTPUT_ONLY = (
     "createdAt",
     "updatedAt",
     "healthRoute",
+    "pricePerHour",
 )
+PRICE_PER_HOUR = "pricePerHour"
+"""An output the provider adds from the namespace's hardware list, not from the endpoint."""
 # Inputs that steer the provider and never reach the service.
 LIFECYCLE_INPUTS = ("paused", "wait", "waitTimeout", "adoptExisting")
 # Properties whose change replaces the endpoint: the service cannot change them in place.

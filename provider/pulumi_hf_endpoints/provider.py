@@ -43,7 +43,7 @@ from .client.errors import (
     ServerError,
     WaitTimeoutError,
 )
-from .properties import NAME_MAX_LENGTH, OUTPUT_ONLY, REPLACE_ON_CHANGES
+from .properties import NAME_MAX_LENGTH, OUTPUT_ONLY, PRICE_PER_HOUR, REPLACE_ON_CHANGES
 
 if TYPE_CHECKING:  # pydantic, httpx and the client load on first use, not at import
     from . import spec
@@ -71,7 +71,7 @@ class ResourceError(RuntimeError):
     do. The one error the provider raises, so the one class a Pulumi user sees."""
 
 
-STACK_CONFIG_TOKEN = "the stack config `huggingface:token`"
+STACK_CONFIG_TOKEN = settings.STACK_CONFIG_TOKEN
 MIN_CLI_FOR_CONFIG = "3.139"
 """The first Pulumi CLI that sends stack config to dynamic providers (pulumi/pulumi#17673)."""
 
@@ -186,19 +186,10 @@ class InferenceEndpointProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Read the stack's `huggingface:*` settings; the token stays in this process only."""
-        values = {}
-        for key in (settings.TOKEN, settings.API_URL, settings.NAMESPACE):
-            value = req.config.get(key)
-            if isinstance(value, str) and value.strip():
-                values[key] = value.strip()
+        values = settings.connection({key: req.config.get(key) for key in settings.CONNECTION})
         client: settings.ClientSettings | settings.SettingError
         try:
-            client = settings.client_settings(
-                {
-                    key: req.config.get(key)
-                    for key in (settings.REQUEST_TIMEOUT, settings.MAX_RETRIES)
-                }
-            )
+            client = settings.client_settings({key: req.config.get(key) for key in settings.CLIENT})
         except settings.SettingError as exc:  # reported by the first call that needs the client
             client = exc
         with self._lock:
@@ -223,14 +214,7 @@ class InferenceEndpointProvider(ResourceProvider):
             widen_current_pool(workers)
 
     def _api_config(self) -> ApiConfig:
-        from .client.config import ApiConfig
-
-        return ApiConfig.resolve(
-            token=self._config.get(settings.TOKEN),
-            token_source=STACK_CONFIG_TOKEN,
-            api_url=self._config.get(settings.API_URL),
-            namespace=self._config.get(settings.NAMESPACE),
-        )
+        return settings.api_config(self._config)
 
     def _client(self) -> tuple[EndpointsApi, ApiConfig]:
         from .client.api import EndpointsApi
@@ -348,7 +332,7 @@ class InferenceEndpointProvider(ResourceProvider):
             cleanup = self._delete_quietly(api, namespace, name)
             raise ResourceError(f"{exc}; {cleanup}") from None
         outputs = self._outputs(desired, namespace, name, info, props)
-        return CreateResult(f"{namespace}/{name}", outputs)
+        return CreateResult(f"{namespace}/{name}", self._priced(outputs, api, namespace, info))
 
     def _adopt(
         self, api: EndpointsApi, namespace: str, name: str, desired: spec.EndpointSpec
@@ -452,7 +436,8 @@ class InferenceEndpointProvider(ResourceProvider):
             ) from None
         except EndpointsApiError as exc:
             raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
-        return UpdateResult(self._outputs(desired, namespace, name, info, news))
+        outputs = self._outputs(desired, namespace, name, info, news)
+        return UpdateResult(self._priced(outputs, api, namespace, info))
 
     # --- read / delete --------------------------------------------------------------------
 
@@ -485,7 +470,7 @@ class InferenceEndpointProvider(ResourceProvider):
         # The outputs hold every live value, so that a property set elsewhere which the program
         # leaves unset still differs from the program at the next Diff, and is cleared.
         outputs = {**live, **inputs, **spec.status_outputs(info), INPUT_KEYS_KEY: keys}
-        return ReadResult(id_=id_, outs=outputs, inputs=inputs)
+        return ReadResult(id_=id_, outs=self._priced(outputs, api, namespace, info), inputs=inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         namespace, name = _split_id(id_)
@@ -539,6 +524,19 @@ class InferenceEndpointProvider(ResourceProvider):
         result = waiter.wait(target, timeout, initial=info)
         assert result is not None
         return result
+
+    @staticmethod
+    def _priced(
+        outputs: dict[str, Any], api: EndpointsApi, namespace: str, info: Endpoint
+    ) -> dict[str, Any]:
+        """`outputs` with `pricePerHour` when the namespace's hardware list has it (see
+        pricing.py: cached per process, and a failed lookup only leaves it out)."""
+        from .pricing import price_per_hour
+
+        price = price_per_hour(api, namespace, info)
+        if price is not None:
+            outputs[PRICE_PER_HOUR] = price
+        return outputs
 
     def _outputs(
         self,

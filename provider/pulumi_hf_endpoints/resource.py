@@ -303,6 +303,7 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
     created_at: pulumi.Output[str] = pulumi.property("createdAt")
     updated_at: pulumi.Output[str] = pulumi.property("updatedAt")
     health_route: pulumi.Output[str] = pulumi.property("healthRoute")
+    price_per_hour: pulumi.Output[float | None] = pulumi.property("pricePerHour")
     type: pulumi.Output[str] = pulumi.property("type")  # last: shadows the builtin below it
 
     def __init__(

@@ -1,7 +1,10 @@
-"""The stack settings (`huggingface:*`) the provider reads, and how their values are checked.
+"""The stack settings (`huggingface:*`) the provider and the program functions read, and how
+their values are checked.
 
 Pulumi hands a dynamic provider every config value as a string; the numeric settings are parsed
-here so that a typo is reported by key, with the allowed range, instead of being ignored.
+here so that a typo is reported by key, with the allowed range, instead of being ignored. The
+provider (`configure`) and the functions that run in the program (`get_hardware`...) resolve
+the connection here, so that both find the same server, namespace and token.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client.config import ApiConfig
 
 TOKEN = "huggingface:token"
 API_URL = "huggingface:apiUrl"
@@ -20,6 +26,12 @@ MAX_RETRIES = "huggingface:maxRetries"
 
 REQUEST_TIMEOUT_RANGE = (1.0, 3600.0)
 MAX_RETRIES_RANGE = (0, 20)
+
+CONNECTION = (TOKEN, API_URL, NAMESPACE)
+"""The settings that say where and as whom to call."""
+CLIENT = (REQUEST_TIMEOUT, MAX_RETRIES)
+"""The settings of the client's behaviour (see `ClientSettings`)."""
+STACK_CONFIG_TOKEN = "the stack config `huggingface:token`"
 
 
 class SettingError(ValueError):
@@ -80,4 +92,27 @@ def client_settings(config: Mapping[str, Any]) -> ClientSettings:
     return ClientSettings(
         request_timeout=_number(config, REQUEST_TIMEOUT, *REQUEST_TIMEOUT_RANGE),
         max_retries=_whole(config, MAX_RETRIES, *MAX_RETRIES_RANGE),
+    )
+
+
+def connection(config: Mapping[str, Any]) -> dict[str, str]:
+    """The connection settings `config` sets (`CONNECTION` keys), stripped; blank ones left out."""
+    values = {}
+    for key in CONNECTION:
+        value = config.get(key)
+        if isinstance(value, str) and value.strip():
+            values[key] = value.strip()
+    return values
+
+
+def api_config(values: Mapping[str, str]) -> ApiConfig:
+    """Where and as whom to call: the stack's settings (`connection()`) first, then the
+    environment (`HF_ENDPOINTS_API_URL`, `HF_TOKEN`...), then the token file of `hf auth login`."""
+    from .client.config import ApiConfig
+
+    return ApiConfig.resolve(
+        token=values.get(TOKEN),
+        token_source=STACK_CONFIG_TOKEN,
+        api_url=values.get(API_URL),
+        namespace=values.get(NAMESPACE),
     )

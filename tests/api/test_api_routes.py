@@ -69,10 +69,86 @@ def test_lifecycle_actions_post_without_body(
 
 
 def test_list_hardware(api: EndpointsApi, script: Script) -> None:
-    vendors = {"vendors": [{"name": "aws", "regions": []}]}
-    script.replies = [reply(200, vendors)]
-    assert api.list_hardware("acme") == vendors
+    # The answer's shape, as huggingface_hub's tests mock it (MOCK_PROVIDERS); CPU rows may
+    # lack numCpus and gpuMemoryGb.
+    l4 = {
+        "id": "aws-us-east-1-nvidia-l4-x1",
+        "accelerator": "gpu",
+        "numAccelerators": 1,
+        "numCpus": 7,
+        "memoryGb": 30.0,
+        "gpuMemoryGb": 24,
+        "instanceType": "nvidia-l4",
+        "instanceSize": "x1",
+        "architecture": "Nvidia L4",
+        "status": "available",
+        "pricePerHour": 0.8,
+        "quota": {"maxAccelerators": 16, "usedAccelerators": 1},
+    }
+    cpu = {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"}
+    cpu |= {"numAccelerators": 2, "status": "deprecated", "pricePerHour": 0.067}
+    body = {
+        "vendors": [
+            {
+                "name": "aws",
+                "status": "available",
+                "regions": [{"name": "us-east-1", "computes": [l4, cpu]}],
+            },
+            {"name": "azure", "regions": []},
+        ]
+    }
+    script.replies = [reply(200, body)]
+    answer = api.list_hardware("acme")
+    assert answer.raw == body and answer["vendors"][1]["name"] == "azure"
     assert script.calls == [("GET", "/v2/provider/acme")]
+    gpu, spr = answer.hardware()
+    assert (gpu.id, gpu.vendor, gpu.region, gpu.instance_type, gpu.instance_size) == (
+        "aws-us-east-1-nvidia-l4-x1",
+        "aws",
+        "us-east-1",
+        "nvidia-l4",
+        "x1",
+    )
+    assert (gpu.price_per_hour, gpu.gpu_memory_gb, gpu.memory_gb, gpu.num_cpus) == (0.8, 24, 30, 7)
+    assert (gpu.max_accelerators, gpu.used_accelerators, gpu.free_accelerators) == (16, 1, 15)
+    assert gpu.deployable and gpu["price_per_hour"] == 0.8 and dict(gpu)["status"] == "available"
+    assert spr.id == "aws-us-east-1-intel-spr-x2"  # derived as the service builds it
+    assert (spr.num_cpus, spr.gpu_memory_gb, spr.max_accelerators) == (None, None, None)
+    assert not spr.deployable  # deprecated
+
+
+@pytest.mark.parametrize(
+    ("status", "quota", "deployable", "orderable"),
+    [
+        ("available", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("low_availability", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("reserved", {"maxAccelerators": 4, "usedAccelerators": 0}, True, True),
+        ("not_available", {"maxAccelerators": 4, "usedAccelerators": 0}, False, False),
+        ("deprecated", {"maxAccelerators": 4, "usedAccelerators": 0}, False, False),
+        ("available", {"maxAccelerators": 4, "usedAccelerators": 1}, False, True),  # 3 left
+        ("available", {"maxAccelerators": 0, "usedAccelerators": 0}, False, False),  # to request
+    ],
+)
+def test_hardware_is_deployable_as_hf_endpoints_hardware_counts_it(
+    api: EndpointsApi,
+    script: Script,
+    status: str,
+    quota: dict[str, int],
+    deployable: bool,
+    orderable: bool,
+) -> None:
+    compute = {"accelerator": "gpu", "instanceType": "nvidia-l4", "instanceSize": "x4"}
+    compute |= {"numAccelerators": 4, "status": status, "quota": quota}
+    regions = [{"name": "us-east-1", "computes": [compute]}]
+    script.replies = [reply(200, {"vendors": [{"name": "aws", "regions": regions}]})]
+    (row,) = api.list_hardware("acme").hardware()
+    assert (row.deployable, row.orderable) == (deployable, orderable)
+
+
+def test_a_hardware_list_without_vendors_names_the_call(api: EndpointsApi, script: Script) -> None:
+    script.replies = [reply(200, {"vendors": [{"regions": []}]})]
+    with pytest.raises(MalformedResponseError, match=r"GET .*/v2/provider/acme.*vendors\.0\.name"):
+        api.list_hardware("acme")
 
 
 def test_list_endpoints_single_page_sends_no_query(api: EndpointsApi, script: Script) -> None:

@@ -198,7 +198,9 @@ def test_hardware_and_whoami(hub: HfApi, emulator: EmulatorHandle) -> None:
     } <= ids
     assert "aws-eu-west-1-nvidia-l4-x1" not in ids
     a10g = next(h for h in hardware if h.id == "aws-us-east-1-nvidia-a10g-x4")
-    assert (a10g.accelerator, a10g.num_accelerators, a10g.gpu_memory_gb) == ("gpu", 4, 24)
+    # gpu_memory_gb is per replica, all its GPUs together (huggingface_hub's docstring).
+    assert (a10g.accelerator, a10g.num_accelerators, a10g.gpu_memory_gb) == ("gpu", 4, 96)
+    assert (a10g.price_per_hour, a10g.status) == (5.0, "available")  # the pricing page's
 
 
 def test_hardware_quota_counts_running_accelerators(hub: HfApi) -> None:

@@ -55,6 +55,7 @@ def test_every_example_is_a_python_pulumi_project_with_both_sets_of_commands() -
         "batch-job",
         "multi-environment",
         "consumer",
+        "cheapest-gpu",
     }
     for project in PROJECTS:
         manifest = (project / "Pulumi.yaml").read_text()
@@ -272,4 +273,90 @@ def test_multi_environment_rejects_an_unknown_property(host: ProviderHost) -> No
         host, EXAMPLES / "multi-environment", {"environments": {"dev": {"replicas": 3}}}
     )
     with pytest.raises(Exception, match=r"environments\.dev\.replicas is not a property"):
+        stack.preview()
+
+
+# ------------------------------------------------------------------------------ cheapest-gpu
+
+
+def test_cheapest_gpu_chooses_by_memory_and_price_and_keeps_its_choice(
+    host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    config = {"huggingface:apiUrl": emulator.api_url, "huggingface:token": emulator.token}
+    stack = ExampleStack(host, EXAMPLES / "cheapest-gpu", config)
+
+    def plan() -> list[str]:
+        return [s.op for s in stack.preview()]
+
+    (planned,) = stack.preview()  # get_hardware runs at preview: the plan names the instance
+    assert planned.op == "create"
+    assert (planned.inputs["instanceType"], planned.inputs["instanceSize"]) == ("nvidia-l4", "x1")
+    (step,) = stack.up()
+    assert step.op == "create"
+    assert stack.outputs["neededGpuMemoryGb"] == 17.4  # 7.24e9 parameters x 2 bytes x 1.2
+    choice = dict(stack.outputs["choice"])
+    assert (choice["instance_type"], choice["gpu_memory_gb"], choice["price_per_hour"]) == (
+        "nvidia-l4",
+        24.0,
+        0.8,  # an a10g x1 holds it too, for $1.00
+    )
+    assert stack.outputs["pricePerHour"] == 0.8  # what the provider read after deploying
+    live = get_live(emulator, stack.outputs["endpoint"])
+    assert (live["compute"]["accelerator"], live["compute"]["instanceType"]) == ("gpu", "nvidia-l4")
+    assert live["model"]["image"]["tgi"]["healthRoute"] == "/health"
+    assert plan() == ["same"]
+
+    # A 70B model needs 168 GB: four L40S, updated in place.
+    stack.config["parametersBillions"] = "70"
+    assert plan() == ["update"]
+    (step,) = stack.up()
+    assert step.op == "update" and stack.outputs["pricePerHour"] == 8.3
+    compute = get_live(emulator, stack.outputs["endpoint"])["compute"]
+    assert (compute["instanceType"], compute["instanceSize"]) == ("nvidia-l40s", "x4")
+
+    # Its own 4 GPUs and another endpoint's 4 use the namespace's L40S quota (8) up: the rows
+    # are no longer `deployable`, but still `orderable`, so the program keeps its choice.
+    other = {
+        "name": "other-l40s",
+        "type": "authenticated",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "gpu",
+            "instanceType": "nvidia-l40s",
+            "instanceSize": "x4",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
+        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+    }
+    with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
+        api.create_endpoint(emulator.user, other)
+        rows = api.list_hardware(emulator.user).hardware()
+    l40s = next(r for r in rows if r.id == "aws-us-east-1-nvidia-l40s-x4")
+    assert (l40s.used_accelerators, l40s.deployable, l40s.orderable) == (8, False, True)
+    assert plan() == ["same"]
+    with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
+        api.delete_endpoint(emulator.user, "other-l40s")
+
+    # eu-west-1 has no L4: the 7B model goes to an A10G, on a new endpoint.
+    del stack.config["parametersBillions"]
+    stack.config["region"] = "eu-west-1"
+    assert plan() == ["replace"]
+    stack.up()
+    assert dict(stack.outputs["choice"])["id"] == "aws-eu-west-1-nvidia-a10g-x1"
+    assert stack.outputs["pricePerHour"] == 1.0
+
+    stack.destroy()
+    assert live_names(emulator) == set()
+
+
+def test_cheapest_gpu_names_a_region_that_does_not_exist(
+    host: ProviderHost, emulator: EmulatorHandle
+) -> None:
+    config = {
+        "huggingface:apiUrl": emulator.api_url,
+        "huggingface:token": emulator.token,
+        "region": "us-east1",
+    }
+    stack = ExampleStack(host, EXAMPLES / "cheapest-gpu", config)
+    with pytest.raises(ValueError, match=r"region 'us-east1' is in no row .*us-east-1"):
         stack.preview()

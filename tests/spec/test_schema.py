@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 import typing
@@ -162,3 +163,58 @@ def test_config_variables_are_the_settings_the_provider_reads() -> None:
     assert f"From {low} to {high}" in variables["maxRetries"]["description"]
     low_s, high_s = settings.REQUEST_TIMEOUT_RANGE
     assert f"from {low_s:g} to {high_s:g}" in variables["requestTimeout"]["description"]
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _result_type(annotation: Any) -> tuple[Any, bool]:
+    """A dataclass field's annotation as a comparable schema type, and whether it is required."""
+    stripped = _strip_optional(annotation)
+    required = stripped is annotation
+    if typing.get_origin(stripped) is tuple:
+        return ("array", _result_type(typing.get_args(stripped)[0])[0]), required
+    if dataclasses.is_dataclass(stripped):
+        return ("object", stripped.__name__), required
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}[stripped], required
+
+
+def _matches_dataclass(declared: dict[str, Any], cls: type) -> None:
+    hints = typing.get_type_hints(cls)
+    fields = {to_camel(f.name): hints[f.name] for f in dataclasses.fields(cls)}
+    assert set(declared["properties"]) == set(fields), cls
+    for name, annotation in fields.items():
+        kind, required = _result_type(annotation)
+        assert _schema_type(declared["properties"][name]) == kind, (cls, name)
+        assert (name in declared.get("required", [])) == required, (cls, name)
+        assert len(declared["properties"][name].get("description", "")) > 5, (cls, name)
+
+
+FUNCTIONS = {
+    "getHardware": ("get_hardware", "GetHardwareResult"),
+    "listEndpoints": ("list_endpoints", "ListEndpointsResult"),
+}
+
+
+@pytest.mark.parametrize("token", sorted(FUNCTIONS))
+def test_each_function_is_its_python_forms(token: str) -> None:
+    """schema.json's functions are the Python ones: inputs are the parameters (of the plain and
+    the `_output` form), outputs the result dataclass's fields."""
+    import inspect
+
+    from pulumi_hf_endpoints import functions
+
+    declared = SCHEMA["functions"][f"hf-endpoints:index:{token}"]
+    fn_name, result_name = FUNCTIONS[token]
+    for fn in (getattr(functions, fn_name), getattr(functions, f"{fn_name}_output")):
+        parameters = {to_camel(p) for p in inspect.signature(fn).parameters}
+        assert parameters == set(declared["inputs"]["properties"]), fn
+    _matches_dataclass(declared["outputs"], getattr(functions, result_name))
+    assert len(declared["description"]) > 100
+
+
+@pytest.mark.parametrize("name", ["Hardware", "EndpointSummary"])
+def test_result_types_match_their_classes(name: str) -> None:
+    from pulumi_hf_endpoints import functions
+
+    _matches_dataclass(SCHEMA["types"][f"hf-endpoints:index:{name}"], getattr(functions, name))

@@ -1,7 +1,8 @@
 """The control-plane client: `EndpointsApi` and what it needs.
 
 - `api`: `EndpointsApi`, one method per route, answers as typed models;
-- `models`: those models (`Endpoint`, `Account`), each keeping its JSON as `.raw`;
+- `models`: those models (`Endpoint`, `Account`, `HardwareList` and its flat `Hardware` rows),
+  each answer keeping its JSON as `.raw`;
 - `http`: sending a request as many times as it safely takes (retries, a create never twice);
 - `recovery`: whether an endpoint found after a lost create is the one it made;
 - `config`: where and as whom to call (`ApiConfig`); `tokens`: finding the token;
@@ -19,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .api import EndpointsApi
     from .config import ApiConfig
-    from .models import Account, Endpoint
+    from .models import Account, Endpoint, Hardware, HardwareList
 
-__all__ = ["Account", "ApiConfig", "Endpoint", "EndpointsApi"]
+__all__ = ["Account", "ApiConfig", "Endpoint", "EndpointsApi", "Hardware", "HardwareList"]
 
 _LAZY = {
     "EndpointsApi": ".api",
     "ApiConfig": ".config",
     "Account": ".models",
     "Endpoint": ".models",
+    "Hardware": ".models",
+    "HardwareList": ".models",
 }
 
 

@@ -15,12 +15,12 @@ from .._version import __version__
 from .config import ApiConfig
 from .errors import BadRequestError, ConflictError, MalformedResponseError, NotFoundError
 from .http import DEFAULT_TIMEOUT, Http
-from .models import Account, Endpoint
+from .models import Account, Endpoint, HardwareList
 from .recovery import not_made_by
 
 logger = logging.getLogger("pulumi_hf_endpoints.client")
 
-_T = TypeVar("_T", Endpoint, Account)
+_T = TypeVar("_T", Endpoint, Account, HardwareList)
 
 
 class EndpointsApi:
@@ -265,10 +265,11 @@ class EndpointsApi:
         logger.debug("resume: endpoint %s/%s is already running", namespace, name)
         return self.get_endpoint(namespace, name)
 
-    def list_hardware(self, namespace: str) -> dict[str, Any]:
-        """``GET /v2/provider/{namespace}``: ``{"vendors": [...]}`` with regions, computes and
-        the namespace's quota."""
-        return self._get(f"{self.api_url}/provider/{_segment(namespace, 'namespace')}")
+    def list_hardware(self, namespace: str) -> HardwareList:
+        """``GET /v2/provider/{namespace}``: every vendor, region and compute, with its price and
+        the namespace's quota (``.hardware()`` flattens them; ``["vendors"]`` reads the JSON)."""
+        url = f"{self.api_url}/provider/{_segment(namespace, 'namespace')}"
+        return self._parse(HardwareList, self._get(url), "GET", url)
 
     def probe(self, url: str, timeout: float = 10.0) -> int | None:
         """``GET`` an endpoint's own URL once (its health route), with this client's token and

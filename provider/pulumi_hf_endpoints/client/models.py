@@ -1,4 +1,5 @@
-"""What the service answers, as typed models: an endpoint, and who a token belongs to.
+"""What the service answers, as typed models: an endpoint, who a token belongs to, and the
+hardware a namespace may deploy on.
 
 Lenient on purpose: unknown keys are ignored and most keys are optional, so a field the service
 adds tomorrow breaks nothing, while a missing name or state is a clear
@@ -9,7 +10,8 @@ Built on first use: a `pulumi preview` (check and diff) never reads an answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -58,6 +60,9 @@ class _Answer(_Part):
 
     def __getitem__(self, key: str) -> Any:
         return self._raw[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._raw.get(key, default)
@@ -149,3 +154,161 @@ class Account(_Answer):
     name: str
     type: str | None = None
     orgs: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class HardwareQuota(_Part):
+    """How many accelerators of an instance type the namespace may run, and runs."""
+
+    max_accelerators: int | None = None
+    used_accelerators: int | None = None
+
+
+class HardwareCompute(_Part):
+    """One instance shape of a region, as the service lists it (`computes[]`)."""
+
+    id: str | None = None
+    accelerator: str
+    instance_type: str
+    instance_size: str
+    architecture: str | None = None
+    num_accelerators: int = 1
+    num_cpus: int | None = None
+    memory_gb: float | None = None
+    gpu_memory_gb: float | None = None
+    price_per_hour: float | None = None
+    status: str | None = None
+    quota: HardwareQuota | None = None
+
+
+class HardwareRegion(_Part):
+    name: str
+    label: str | None = None
+    status: str | None = None
+    computes: list[HardwareCompute] = Field(default_factory=list)
+
+
+class HardwareVendor(_Part):
+    name: str
+    status: str | None = None
+    regions: list[HardwareRegion] = Field(default_factory=list)
+
+
+#: Compute statuses that cannot be deployed on, as `hf endpoints hardware` counts them (a
+#: denylist, so that a status the service adds later is not silently hidden).
+UNDEPLOYABLE_STATUSES = frozenset({"deprecated", "not_available"})
+
+
+class Record(Mapping[str, Any]):
+    """A frozen result that also reads as the mapping of its fields (`dict(record)`,
+    `record["price_per_hour"]`), so that `pulumi.export` takes it whole."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._field_names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._field_names())
+
+    def __len__(self) -> int:
+        return len(self._field_names())
+
+    @classmethod
+    def _field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Hardware(Record):
+    """An instance a namespace can order, with its price and the namespace's quota: one row of
+    `GET /v2/provider/{namespace}`, flattened. The fields are those of huggingface_hub's
+    `InferenceEndpointHardware`; `vendor`, `region`, `accelerator`, `instance_type` and
+    `instance_size` are exactly what `InferenceEndpoint` takes."""
+
+    id: str
+    """``{vendor}-{region}-{instance_type}-{instance_size}``: ``aws-us-east-1-nvidia-l4-x1``."""
+    vendor: str
+    region: str
+    accelerator: str
+    """``cpu``, ``gpu`` or ``neuron``."""
+    instance_type: str
+    instance_size: str
+    architecture: str | None
+    """A readable name of the hardware, e.g. ``Nvidia L4``."""
+    num_accelerators: int
+    """Accelerators per replica."""
+    num_cpus: int | None
+    memory_gb: float | None
+    """RAM per replica, in GB."""
+    gpu_memory_gb: float | None
+    """GPU memory per replica (all its GPUs together), in GB; None without a GPU."""
+    price_per_hour: float | None
+    """USD per replica per hour (billed per minute while initializing or running)."""
+    status: str | None
+    """``available``, ``low_availability``, ``not_available``, ``reserved`` or ``deprecated``."""
+    max_accelerators: int | None
+    """Accelerators of this instance type the namespace may run at once (its quota)."""
+    used_accelerators: int | None
+    """Accelerators of this instance type the namespace runs now."""
+
+    @property
+    def free_accelerators(self) -> int | None:
+        """Quota left, in accelerators; None when the service did not say."""
+        if self.max_accelerators is None:
+            return None
+        return self.max_accelerators - (self.used_accelerators or 0)
+
+    @property
+    def deployable(self) -> bool:
+        """Whether one more replica can be deployed on it now: a status that allows it and
+        enough quota left (the rule of `hf endpoints hardware`)."""
+        if self.status in UNDEPLOYABLE_STATUSES:
+            return False
+        free = self.free_accelerators
+        return free is None or free >= self.num_accelerators
+
+    @property
+    def orderable(self) -> bool:
+        """Whether the namespace may deploy on it at all: a status that allows it and a quota
+        of at least one replica, whatever the namespace uses now. A program that chooses on
+        this keeps its choice once its endpoint runs (on `deployable`, the endpoint would count
+        against its own instance and could move on the next run)."""
+        if self.status in UNDEPLOYABLE_STATUSES:
+            return False
+        return self.max_accelerators is None or self.max_accelerators >= self.num_accelerators
+
+
+class HardwareList(_Answer):
+    """The hardware a namespace may deploy on (`GET /v2/provider/{namespace}`): vendors,
+    their regions, and each region's computes with price and quota."""
+
+    vendors: list[HardwareVendor] = Field(default_factory=list)
+
+    def hardware(self) -> list[Hardware]:
+        """Every compute as a flat :class:`Hardware` row, in the service's order."""
+        rows = []
+        for vendor in self.vendors:
+            for region in vendor.regions:
+                for c in region.computes:
+                    quota = c.quota or HardwareQuota()
+                    rows.append(
+                        Hardware(
+                            id=c.id
+                            or f"{vendor.name}-{region.name}-{c.instance_type}-{c.instance_size}",
+                            vendor=vendor.name,
+                            region=region.name,
+                            accelerator=c.accelerator,
+                            instance_type=c.instance_type,
+                            instance_size=c.instance_size,
+                            architecture=c.architecture,
+                            num_accelerators=c.num_accelerators,
+                            num_cpus=c.num_cpus,
+                            memory_gb=c.memory_gb,
+                            gpu_memory_gb=c.gpu_memory_gb,
+                            price_per_hour=c.price_per_hour,
+                            status=c.status,
+                            max_accelerators=quota.max_accelerators,
+                            used_accelerators=quota.used_accelerators,
+                        )
+                    )
+        return rows
