@@ -23,6 +23,7 @@ END = "<!-- END property-table -->"
 RESOURCE = "hf-endpoints:index:InferenceEndpoint"
 IMAGE = "hf-endpoints:index:CustomImage"
 CREDENTIALS = "hf-endpoints:index:RegistryCredentials"
+PRIVATE_SERVICE = "hf-endpoints:index:PrivateService"
 #: Inputs that steer the provider and are never sent to the service.
 LIFECYCLE = ("paused", "wait", "waitTimeout", "adoptExisting")
 
@@ -123,6 +124,9 @@ def render(schema: dict[str, Any]) -> str:
     out += table(["Key", "Type", "Default", "Description"], object_rows(types[IMAGE], types))
     out += ["", "#### `customImage.credentials` (`RegistryCredentialsArgs`)", ""]
     out += table(["Key", "Type", "Default", "Description"], object_rows(types[CREDENTIALS], types))
+    out += ["", "#### `privateService` (`PrivateServiceArgs`, or a dict with the same keys)", ""]
+    rows = object_rows(types[PRIVATE_SERVICE], types)
+    out += table(["Key", "Type", "Default", "Description"], rows)
     config_rows = [
         [f"`huggingface:{name}`", type_of(prop, types), prop.get("description", "")]
         for name, prop in schema["config"]["variables"].items()

@@ -20,11 +20,13 @@ OUTPUT_ONLY = (
     "createdAt",
     "updatedAt",
     "healthRoute",
+    "privateServiceName",
 )
 # Inputs that steer the provider and never reach the service.
 LIFECYCLE_INPUTS = ("paused", "wait", "waitTimeout", "adoptExisting")
-# Properties whose change replaces the endpoint: the service cannot change them in place.
-REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type")
+# Properties whose change replaces the endpoint: the service cannot change them in place (the
+# README's "Update or replacement" gives the evidence for `type` and `privateService`).
+REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type", "privateService")
 # Properties kept secret in state and never echoed in messages.
 SECRET_PROPERTIES = ("secrets",)
 
