@@ -38,7 +38,8 @@ CONTAINER_IMAGES = (
 )
 SCALING_METRICS = ("pendingRequests", "hardwareUsage")
 DEFAULT_HEALTH_ROUTE = "/health"
-#: AWS regions with a PrivateLink entry point (reference §6), and the AWS account id format.
+#: AWS regions with a PrivateLink entry point (huggingface_hub 2.4, `private_link_region`), and
+#: the format of an AWS account id.
 PRIVATE_LINK_REGIONS = ("us-east-1", "eu-west-1")
 AWS_ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
