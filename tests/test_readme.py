@@ -44,10 +44,11 @@ def test_every_schema_property_is_in_the_table() -> None:
     resource = schema["resources"][script.RESOURCE]
     for name in [*resource["inputProperties"], *resource["properties"]]:
         assert re.search(rf"^\| `{name}`", block, re.M), name
-    for name in schema["types"][script.IMAGE]["properties"]:
-        assert f"| `{name}`" in block, name
+    for kind in (script.IMAGE, script.PRIVATE_SERVICE):
+        for name in schema["types"][kind]["properties"]:
+            assert f"| `{name}`" in block, name
     replace = [n for n, p in resource["inputProperties"].items() if p.get("replaceOnChanges")]
-    assert sorted(replace) == ["name", "namespace", "region", "type", "vendor"]
+    assert sorted(replace) == ["name", "namespace", "privateService", "region", "type", "vendor"]
     for name in replace:
         assert re.search(rf"^\| `{name}`[^\n]*\| replace \|", block, re.M), name
 

@@ -97,9 +97,11 @@ class RouteBody(_Body):
 
 
 class PrivateServiceBody(_Body):
-    accountId: str
-    region: str | None = None
-    shared: bool | None = None
+    accountId: str = Field(description="The 12-digit AWS account allowed to connect.")
+    region: str | None = Field(
+        None, description="The PrivateLink entry point, us-east-1 or eu-west-1 (default: its own)."
+    )
+    shared: bool | None = Field(None, description="Share one VPC endpoint (default false).")
 
 
 class EndpointBody(_Request):
@@ -116,7 +118,9 @@ class EndpointBody(_Request):
     experimentalFeatures: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
     network: dict[str, Any] | None = None
-    privateService: PrivateServiceBody | None = None
+    privateService: PrivateServiceBody | None = Field(
+        None, description="Required by, and only taken by, a private endpoint (AWS PrivateLink)."
+    )
     accountId: str | None = Field(None, description="Legacy, ignored.")
 
 
@@ -167,7 +171,7 @@ class EndpointPatch(_Request):
 
     name: str | None = Field(None, description="Cannot change.")
     provider: ProviderBody | None = Field(None, description="Cannot change.")
-    type: EndpointType | None = None
+    type: EndpointType | None = Field(None, description="Cannot change: only the current type.")
     compute: ComputePatch | None = None
     model: ModelPatch | None = None
     tags: list[str] | None = None

@@ -118,7 +118,8 @@ class EndpointService:
         return replace(record, schedule=schedule, history=history, **changes)
 
     def render(self, record: EndpointRecord) -> dict[str, Any]:
-        return views.render(record, self.observe(record), self.config.base_url)
+        deployed = any(state == lifecycle.RUNNING for state, _ in self.transitions(record))
+        return views.render(record, self.observe(record), self.config.base_url, deployed=deployed)
 
     def get(self, namespace: str, name: str) -> EndpointRecord:
         record = self.store.get(namespace, name)
@@ -221,6 +222,15 @@ class EndpointService:
         provider = changes.pop("provider", None)
         if provider is not None and provider != record.config["provider"]:
             raise invalid("provider", "cannot be changed, create a new endpoint instead")
+        kind = changes.pop("type", record.config["type"])
+        if kind != record.config["type"]:
+            # Restating the type is accepted (some clients send it with every update); changing
+            # it is not: no documentation of the service offers it on an existing endpoint.
+            raise invalid(
+                "type",
+                f"cannot be changed from `{record.config['type']}` to `{kind}` on an existing"
+                " endpoint, create a new endpoint instead",
+            )
         config = normalize(merge_update(record.config, changes))
         check_config(config)
         if config == normalize(record.config):

@@ -38,6 +38,10 @@ CONTAINER_IMAGES = (
 )
 SCALING_METRICS = ("pendingRequests", "hardwareUsage")
 DEFAULT_HEALTH_ROUTE = "/health"
+#: AWS regions with a PrivateLink entry point (huggingface_hub 2.4, `private_link_region`), and
+#: the format of an AWS account id.
+PRIVATE_LINK_REGIONS = ("us-east-1", "eu-west-1")
+AWS_ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 #: Objects a PUT merges key by key; every other value it replaces whole. Inside them a key sent
 #: as `null` goes back to the service's default (`scaleToZeroTimeout: null` clears the timeout,
@@ -105,6 +109,51 @@ def check_scaling(scaling: dict[str, Any]) -> None:
             raise invalid("compute.scaling.measure", f"unknown scaling metric `{metric}`")
 
 
+def private_link_region(config: dict[str, Any]) -> str | None:
+    """Where a private endpoint's VPC endpoint connects: the region it names, else the
+    endpoint's own region when that has a PrivateLink entry point (an intra-region link)."""
+    private = config.get("privateService") or {}
+    provider = config["provider"]
+    if private.get("region"):
+        return str(private["region"])
+    if provider["vendor"] == "aws" and provider["region"] in PRIVATE_LINK_REGIONS:
+        return str(provider["region"])
+    return None
+
+
+def check_private_service(config: dict[str, Any]) -> None:
+    """A private endpoint names the AWS account that may connect, and only a private one does."""
+    private = config.get("privateService")
+    kind = config["type"]
+    if kind == "private" and private is None:
+        raise invalid(
+            "privateService",
+            "a private endpoint needs the AWS account allowed to connect through PrivateLink"
+            " (`privateService.accountId`)",
+        )
+    if private is None:
+        return
+    if kind != "private":
+        raise invalid(
+            "privateService",
+            f"only a private endpoint is reached through PrivateLink (type is `{kind}`)",
+        )
+    if not AWS_ACCOUNT_ID_RE.match(private["accountId"]):
+        raise invalid("privateService.accountId", "must be a 12-digit AWS account id")
+    region = private.get("region")
+    expected = ", ".join(f"`{r}`" for r in PRIVATE_LINK_REGIONS)
+    if region is not None and region not in PRIVATE_LINK_REGIONS:
+        raise invalid(
+            "privateService.region",
+            f"no PrivateLink entry point in `{region}`, expected one of {expected}",
+        )
+    if private_link_region(config) is None:
+        raise invalid(
+            "privateService.region",
+            f"required, the endpoint's region has no PrivateLink entry point: one of {expected}",
+        )
+
+
 def check_config(config: dict[str, Any]) -> hardware.Offer:
     """Raise the service's 400 for the first broken rule; return the hardware offer used."""
     check_name(config["name"])
@@ -125,6 +174,7 @@ def check_config(config: dict[str, Any]) -> hardware.Offer:
     offer = hardware.find(*key)
     if offer is None:
         raise bad_request(hardware.not_found_message(*key))
+    check_private_service(config)
     return offer
 
 
@@ -166,6 +216,11 @@ def normalize(config: dict[str, Any]) -> dict[str, Any]:
         config.pop("route", None)
     if not config.get("cacheHttpResponses"):
         config.pop("cacheHttpResponses", None)
+    private = config.get("privateService")
+    if isinstance(private, dict):
+        # Stored whole, as the service reports it: the region it resolved, `shared` as a bool.
+        private["region"] = private.get("region") or private_link_region(config)
+        private["shared"] = bool(private.get("shared"))
     return config
 
 

@@ -7,6 +7,7 @@ redacted on read: keys are kept, each value becomes `""`. Registry credentials c
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -39,11 +40,29 @@ def redact_image(image: dict[str, Any]) -> dict[str, Any]:
     return redacted
 
 
+def private_service_name(record: EndpointRecord) -> str:
+    """The VPC endpoint service name of a private endpoint, stable for its life: derived from
+    its id, or, when shared, from what it shares (namespace, account and region), so that the
+    endpoints sharing a PrivateLink report the same service."""
+    private = record.config["privateService"]
+    region = private.get("region") or record.config["provider"]["region"]
+    if private.get("shared"):
+        seed = f"{record.namespace}/{private['accountId']}/{region}"
+    else:
+        seed = record.id
+    suffix = hashlib.sha256(seed.encode()).hexdigest()[:17]
+    return f"com.amazonaws.vpce.{region}.vpce-svc-{suffix}"
+
+
 def _user(name: str) -> dict[str, str]:
     return {"id": user_id(name), "name": name}
 
 
-def render(record: EndpointRecord, observed: Observation, base_url: str) -> dict[str, Any]:
+def render(
+    record: EndpointRecord, observed: Observation, base_url: str, *, deployed: bool = True
+) -> dict[str, Any]:
+    """The endpoint's JSON. `deployed`: it has run at least once, so a private endpoint's VPC
+    endpoint service exists and `status.private.serviceName` is reported."""
     config = record.config
     model = config["model"]
     compute = config["compute"]
@@ -61,8 +80,8 @@ def render(record: EndpointRecord, observed: Observation, base_url: str) -> dict
     scaling_doc["measure"] = measure
     cache = bool(config.get("cacheHttpResponses", False))
     private = None
-    if config["type"] == "private":
-        private = {"serviceName": f"com.amazonaws.vpce.{provider['region']}.vpce-svc-{record.id}"}
+    if config["type"] == "private" and deployed and config.get("privateService"):
+        private = {"serviceName": private_service_name(record)}
     last_used = record.last_activity
     return {
         "name": record.name,

@@ -21,13 +21,15 @@ OUTPUT_ONLY = (
     "updatedAt",
     "healthRoute",
     "pricePerHour",
+    "privateServiceName",
 )
 PRICE_PER_HOUR = "pricePerHour"
 """An output the provider adds from the namespace's hardware list, not from the endpoint."""
 # Inputs that steer the provider and never reach the service.
 LIFECYCLE_INPUTS = ("paused", "wait", "waitTimeout", "adoptExisting")
-# Properties whose change replaces the endpoint: the service cannot change them in place.
-REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type")
+# Properties whose change replaces the endpoint: the service cannot change them in place (the
+# README's "Update or replacement" gives the evidence for `type` and `privateService`).
+REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type", "privateService")
 # Properties kept secret in state and never echoed in messages.
 SECRET_PROPERTIES = ("secrets",)
 

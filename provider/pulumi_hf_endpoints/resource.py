@@ -25,6 +25,8 @@ __all__ = [
     "CustomImageArgs",
     "InferenceEndpoint",
     "InferenceEndpointArgs",
+    "PrivateService",
+    "PrivateServiceArgs",
     "RegistryCredentials",
     "RegistryCredentialsArgs",
 ]
@@ -59,6 +61,21 @@ class CustomImageArgs:
 
 
 @dataclass(kw_only=True)
+class PrivateServiceArgs:
+    """The AWS account that may reach a `type="private"` endpoint through AWS PrivateLink.
+
+    `account_id` is the 12-digit id of the account owning the VPC, as a string. `region` is the
+    AWS region of the PrivateLink entry point (`us-east-1` or `eu-west-1`); it defaults to the
+    endpoint's own region when that is one of them. `shared` lets endpoints of the namespace
+    share one VPC endpoint. Changing any of it replaces the endpoint.
+    """
+
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str] | None = None
+    shared: pulumi.Input[bool] = False
+
+
+@dataclass(kw_only=True)
 class InferenceEndpointArgs:
     """The arguments of an `InferenceEndpoint`; see schema.json or the README for each one."""
 
@@ -74,6 +91,7 @@ class InferenceEndpointArgs:
     revision: pulumi.Input[str] | None = None
     task: pulumi.Input[str] | None = None
     type: pulumi.Input[str] | None = None
+    private_service: PrivateServiceArgs | pulumi.Input[Mapping[str, Any]] | None = None
     min_replica: pulumi.Input[int] | None = None
     max_replica: pulumi.Input[int] | None = None
     scale_to_zero_timeout: pulumi.Input[int] | None = None
@@ -194,6 +212,37 @@ class CustomImage(dict[str, Any]):
         return cast("Mapping[str, Any] | None", pulumi.get(self, "options"))
 
 
+@pulumi.output_type
+class PrivateService(dict[str, Any]):
+    """The `private_service` output, read the way `PrivateServiceArgs` writes it."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+        shared: bool | None = None,
+    ) -> None:
+        for key, value in (("account_id", account_id), ("region", region), ("shared", shared)):
+            if value is not None:
+                pulumi.set(self, key, value)
+
+    @property
+    @pulumi.getter(name="accountId")
+    def account_id(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "account_id"))
+
+    @property
+    @pulumi.getter
+    def region(self) -> str | None:
+        return cast("str | None", pulumi.get(self, "region"))
+
+    @property
+    @pulumi.getter
+    def shared(self) -> bool | None:
+        return cast("bool | None", pulumi.get(self, "shared"))
+
+
 def _secret(value: Any) -> Any:
     return None if value is None else pulumi.Output.secret(value)
 
@@ -212,14 +261,19 @@ def _credentials_props(credentials: Any) -> Any:
 def _image_props(image: Any) -> Any:
     """The image as a plain dict; the registry password wrapped as a secret."""
     if isinstance(image, CustomImageArgs):
-        image = {
-            to_camel(f.name): getattr(image, f.name)
-            for f in dataclasses.fields(image)
-            if getattr(image, f.name) is not None
-        }
+        image = _dataclass_props(image)
     if isinstance(image, Mapping) and "credentials" in image:
         image = {**image, "credentials": _credentials_props(image["credentials"])}
     return image
+
+
+def _dataclass_props(value: Any) -> dict[str, Any]:
+    """An argument class as the plain dict of its set fields, camelCase as in state."""
+    return {
+        to_camel(f.name): getattr(value, f.name)
+        for f in dataclasses.fields(value)
+        if getattr(value, f.name) is not None
+    }
 
 
 def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
@@ -229,6 +283,8 @@ def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
         key = to_camel(f.name)
         if key == "customImage":
             value = _image_props(value)
+        elif key == "privateService" and isinstance(value, PrivateServiceArgs):
+            value = _dataclass_props(value)
         elif key in SECRET_PROPERTIES:
             value = _secret(value)
         props[key] = value
@@ -254,7 +310,9 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
     ```
 
     Create and update wait until the endpoint serves (`wait`, `wait_timeout`). Changing
-    `name`, `namespace`, `vendor`, `region` or `type` replaces it; the rest changes in place.
+    `name`, `namespace`, `vendor`, `region`, `type` or `private_service` replaces it; the rest
+    changes in place. A `type="private"` endpoint needs `private_service` (the AWS account that
+    connects through PrivateLink) and exports `private_service_name` for its VPC endpoint.
     An endpoint with an explicit `name` is replaced by deleting it first (the name is unique);
     an auto-named one gets a new name and serves before the old one goes. Set the
     `delete_before_replace` resource option to choose otherwise. Pass the arguments as keywords
@@ -304,6 +362,8 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
     updated_at: pulumi.Output[str] = pulumi.property("updatedAt")
     health_route: pulumi.Output[str] = pulumi.property("healthRoute")
     price_per_hour: pulumi.Output[float | None] = pulumi.property("pricePerHour")
+    private_service: pulumi.Output[PrivateService | None] = pulumi.property("privateService")
+    private_service_name: pulumi.Output[str | None] = pulumi.property("privateServiceName")
     type: pulumi.Output[str] = pulumi.property("type")  # last: shadows the builtin below it
 
     def __init__(

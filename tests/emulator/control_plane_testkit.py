@@ -7,6 +7,9 @@ from typing import Any
 
 from hf_endpoints_emulator.testing import EmulatorAccess, loopback_client
 
+PRIVATE_LINK_ACCOUNT = "123456789012"
+"""The AWS account of the private endpoints the testkit creates."""
+
 
 def endpoint_body(
     name: str,
@@ -17,8 +20,9 @@ def endpoint_body(
     scale_to_zero_timeout: int | None = None,
     **model: Any,
 ) -> dict[str, Any]:
-    """A small valid create body (CPU, aws us-east-1); `model` keys override `model.*`."""
-    return {
+    """A small valid create body (CPU, aws us-east-1); `model` keys override `model.*`. A
+    private one names the AWS account allowed to connect, as the service requires."""
+    body: dict[str, Any] = {
         "name": name,
         "type": type,
         "provider": {"vendor": "aws", "region": "us-east-1"},
@@ -40,6 +44,9 @@ def endpoint_body(
             **model,
         },
     }
+    if type == "private":
+        body["privateService"] = {"accountId": PRIVATE_LINK_ACCOUNT}
+    return body
 
 
 class Endpoints:

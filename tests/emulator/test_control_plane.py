@@ -246,15 +246,36 @@ def test_rejected_update_changes_nothing(client: httpx.Client, ns: str) -> None:
         assert after[key] == before[key]
 
 
-def test_update_can_change_type_and_keeps_unsent_fields(client: httpx.Client, ns: str) -> None:
+def test_update_restating_type_name_and_provider_is_accepted(client: httpx.Client, ns: str) -> None:
+    """Some clients send `type`, `name` and `provider` with every update: the same values pass."""
     _create_full(client, ns)
     raw = _put(
         client,
         ns,
-        {"type": "public", "name": "full", "provider": {"vendor": "aws", "region": "us-east-1"}},
+        {
+            "type": "authenticated",
+            "name": "full",
+            "provider": {"vendor": "aws", "region": "us-east-1"},
+            "tags": ["prod"],
+        },
     )
-    assert raw["type"] == "public"
+    assert raw["type"] == "authenticated" and raw["tags"] == ["prod"]
     assert raw["model"]["image"]["custom"]["port"] == 8080
+
+
+@pytest.mark.parametrize("new_type", ["public", "private"])
+def test_update_refuses_to_change_the_type(client: httpx.Client, ns: str, new_type: str) -> None:
+    """No documentation of the service offers a type change on an existing endpoint (README,
+    "Update or replacement"): a new endpoint is needed, and the endpoint is left unchanged."""
+    _create_full(client, ns)
+    response = client.put(f"{ns}/full", json={"type": new_type, "tags": ["prod"]})
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        f"VALIDATION_FAILED: type: cannot be changed from `authenticated` to `{new_type}` on an"
+        " existing endpoint, create a new endpoint instead"
+    )
+    kept = client.get(f"{ns}/full").json()
+    assert kept["type"] == "authenticated" and kept["tags"] == ["dev", "team-a"]
 
 
 # Validation: the service's messages and codes
@@ -594,5 +615,8 @@ def test_responses_match_the_documented_schema(client: httpx.Client, ns: str) ->
     created = client.post(ns, json=body).json()
     EndpointDoc.model_validate(created, strict=True)
     EndpointListDoc.model_validate(client.get(ns).json(), strict=True)
-    assert created["status"]["private"]["serviceName"].startswith("com.amazonaws.vpce.us-east-1.")
-    assert created["privateService"] == {"accountId": "123456789012", "region": "us-east-1"}
+    assert created["privateService"] == {
+        "accountId": "123456789012",
+        "region": "us-east-1",
+        "shared": False,
+    }

@@ -291,3 +291,49 @@ def _gpt2(hub: HfApi, name: str, namespace: str | None = None) -> InferenceEndpo
         instance_type="intel-icl",
         namespace=namespace,
     )
+
+
+def test_private_link_as_huggingface_hub_2_4_sends_it(hub: HfApi) -> None:
+    """`private_link_account_id` with its `private_link_region`: accepted, reported back, and
+    the VPC endpoint service name appears once the endpoint runs (wait() never returns for a
+    private endpoint: it probes the URL, which answers nobody outside the VPC)."""
+    endpoint = hub.create_inference_endpoint(
+        "hidden",
+        repository="gpt2",
+        framework="pytorch",
+        task="text-generation",
+        accelerator="cpu",
+        vendor="aws",
+        region="us-east-1",
+        type="private",
+        instance_size="x2",
+        instance_type="intel-icl",
+        private_link_account_id="012345678901",
+        private_link_region="eu-west-1",
+    )
+    assert endpoint.type == "private"
+    assert endpoint.raw["privateService"] == {
+        "accountId": "012345678901",
+        "region": "eu-west-1",
+        "shared": False,
+    }
+    deadline = time.monotonic() + 20
+    while endpoint.fetch().status != "running":
+        assert time.monotonic() < deadline, endpoint.status
+        time.sleep(REFRESH)
+    service = endpoint.raw["status"]["private"]["serviceName"]
+    assert service.startswith("com.amazonaws.vpce.eu-west-1.vpce-svc-")
+    with pytest.raises(BadRequestError, match="privateService"):
+        hub.create_inference_endpoint(
+            "open",
+            repository="gpt2",
+            framework="pytorch",
+            accelerator="cpu",
+            vendor="aws",
+            region="us-east-1",
+            type="public",
+            instance_size="x2",
+            instance_type="intel-icl",
+            private_link_account_id="012345678901",
+            private_link_region="us-east-1",
+        )

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,14 @@ from pulumi.runtime import mocks
 
 from hf_endpoints_emulator.testing import EmulatorHandle
 from pulumi_hf_endpoints.client.api import EndpointsApi
-from tests.examples.conftest import EXAMPLES, ExampleStack, live_names, project_name
+from tests.examples import aws_standin
+from tests.examples.conftest import (
+    EXAMPLES,
+    ExampleStack,
+    live_names,
+    project_name,
+    run_program,
+)
 from tests.harness import ProviderHost
 
 PROJECTS = sorted(p.parent for p in EXAMPLES.glob("**/Pulumi.yaml"))
@@ -56,6 +64,7 @@ def test_every_example_is_a_python_pulumi_project_with_both_sets_of_commands() -
         "multi-environment",
         "consumer",
         "cheapest-gpu",
+        "private-link",
     }
     for project in PROJECTS:
         manifest = (project / "Pulumi.yaml").read_text()
@@ -345,6 +354,64 @@ def test_cheapest_gpu_chooses_by_memory_and_price_and_keeps_its_choice(
     assert dict(stack.outputs["choice"])["id"] == "aws-eu-west-1-nvidia-a10g-x1"
     assert stack.outputs["pricePerHour"] == 1.0
 
+
+# ------------------------------------------------------------------------------ private-link
+
+
+@pytest.fixture
+def pulumi_aws(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """pulumi_aws when installed, else the stand-in that registers what it would."""
+    try:
+        import pulumi_aws as installed
+    except ImportError:
+        standin = aws_standin.module()
+        monkeypatch.setitem(sys.modules, "pulumi_aws", standin)
+        monkeypatch.setitem(sys.modules, "pulumi_aws.ec2", standin.ec2)  # type: ignore[attr-defined]
+        return standin
+    return installed
+
+
+PRIVATE_LINK_CONFIG: dict[str, Any] = {
+    "awsAccountId": "012345678901",
+    "vpcId": "vpc-0123456789abcdef0",
+    "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+    "securityGroupIds": ["sg-0123456789abcdef0"],
+}
+
+
+def test_private_link_connects_a_vpc_endpoint_to_the_endpoints_service(
+    host: ProviderHost, emulator: EmulatorHandle, pulumi_aws: types.ModuleType
+) -> None:
+    project = EXAMPLES / "private-link"
+    stack = ExampleStack(host, project, PRIVATE_LINK_CONFIG)
+    (step,) = stack.up()  # the engine manages the endpoint; the aws resource is mocked
+    assert step.op == "create"
+    endpoint = stack.endpoint("private-llm")
+    assert endpoint["type"] == "private" and endpoint["status"] == "running"
+    live = get_live(emulator, step.id or "")
+    assert live["privateService"]["accountId"] == "012345678901"
+    service_name = live["status"]["private"]["serviceName"]
+    assert service_name.startswith("com.amazonaws.vpce.us-east-1.vpce-svc-")
+    assert stack.outputs["privateServiceName"] == endpoint["privateServiceName"] == service_name
+
+    # The program as `pulumi up` runs it once the endpoint exists: the VPC endpoint's inputs
+    # are wired to the endpoint's outputs.
+    resources, _ = run_program(project, stack.config, lookup=stack._state_lookup)
+    (link,) = [r for r in resources if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    assert link.name == "private-llm-link"
+    assert link.inputs["serviceName"] == service_name
+    assert link.inputs["vpcEndpointType"] == "Interface"
+    assert link.inputs["vpcId"] == PRIVATE_LINK_CONFIG["vpcId"]
+    assert link.inputs["subnetIds"] == PRIVATE_LINK_CONFIG["subnetIds"]
+    assert link.inputs["securityGroupIds"] == PRIVATE_LINK_CONFIG["securityGroupIds"]
+    assert link.inputs["region"] == "us-east-1"  # the entry point the endpoint was given
+    # It depends on the endpoint, so Pulumi creates it afterwards.
+    assert [d.rsplit("::", 1)[-1] for d in link.dependencies] == ["private-llm"]
+
+    # Nobody reaches the endpoint's URL from outside the VPC.
+    response = httpx.get(f"{stack.outputs['url']}/health", headers=emulator.headers, timeout=10)
+    assert response.status_code == 403
+    assert [s.op for s in stack.preview()] == ["same"]
     stack.destroy()
     assert live_names(emulator) == set()
 
@@ -360,3 +427,39 @@ def test_cheapest_gpu_names_a_region_that_does_not_exist(
     stack = ExampleStack(host, EXAMPLES / "cheapest-gpu", config)
     with pytest.raises(ValueError, match=r"region 'us-east1' is in no row .*us-east-1"):
         stack.preview()
+
+
+def test_private_link_refuses_a_malformed_account_id(
+    host: ProviderHost, emulator: EmulatorHandle, pulumi_aws: types.ModuleType
+) -> None:
+    config = {**PRIVATE_LINK_CONFIG, "awsAccountId": "1234-5678"}
+    stack = ExampleStack(host, EXAMPLES / "private-link", config)
+    with pytest.raises(Exception, match=r"privateService\.accountId must be a 12-digit"):
+        stack.up()
+    assert live_names(emulator) == set()
+
+
+def test_private_link_without_the_vpc_endpoint_against_the_emulator(
+    host: ProviderHost, emulator: EmulatorHandle, pulumi_aws: types.ModuleType
+) -> None:
+    """The README's emulator commands: no AWS resource, the endpoint and its service name."""
+    config = {"awsAccountId": "123456789012", "createVpcEndpoint": "false"}
+    stack = ExampleStack(host, EXAMPLES / "private-link", config)
+    stack.up()
+    assert set(stack.outputs) == {"endpoint", "url", "privateServiceName"}
+    resources, _ = run_program(EXAMPLES / "private-link", config, lookup=stack._state_lookup)
+    assert [r.type for r in resources if not r.type.startswith("pulumi-python:dynamic")] == []
+    stack.destroy()
+
+
+def test_the_aws_standin_matches_pulumi_aws() -> None:
+    """The stand-in registers what pulumi_aws 7.x's VpcEndpoint registers (when installed)."""
+    real = pytest.importorskip("pulumi_aws.ec2")
+    import inspect
+
+    parameters = inspect.signature(real.VpcEndpoint._internal_init).parameters
+    assert set(aws_standin.VPC_ENDPOINT_ARGS) <= set(parameters)
+    source = inspect.getsource(real.VpcEndpoint._internal_init)
+    assert f"'{aws_standin.VPC_ENDPOINT_TYPE}'" in source
+    for name in aws_standin.VPC_ENDPOINT_OUTPUTS:
+        assert f'__props__.__dict__["{name}"] = None' in source, name

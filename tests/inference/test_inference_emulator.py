@@ -197,7 +197,13 @@ def test_auth_errors_never_show_the_token(emu: Emu) -> None:
     with EndpointClient(emu.url, token=False) as client, pytest.raises(UnauthorizedError) as info:
         client.health()
     assert "HF_TOKEN" in str(info.value)
-    private = deploy(emu.api, emu.namespace, "hidden", type="private")["status"]["url"]
+    private = deploy(
+        emu.api,
+        emu.namespace,
+        "hidden",
+        type="private",
+        privateService={"accountId": "123456789012"},
+    )["status"]["url"]
     with EndpointClient(private, token=emu.token) as client, pytest.raises(ForbiddenError):
         client.text_generation("I am")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_hf_endpoints import CustomImage, CustomImageArgs, InferenceEndpoint
+from pulumi_hf_endpoints import CustomImage, CustomImageArgs, InferenceEndpoint, PrivateService
 from pulumi_hf_endpoints.properties import to_snake
 from tests.harness import Engine, EngineMonitor, ProviderHost, capture_program, run_program
 from tests.provider.test_check_diff import GPT2
@@ -59,6 +59,7 @@ def test_every_output_is_a_snake_case_attribute_with_its_value() -> None:
             "tensorParallelSize": 2,
             "options": {"maxInputLength": 1024},
         },
+        "privateService": {"accountId": "012345678901", "region": "eu-west-1", "shared": True},
     }
     seen: dict[str, Any] = {}
 
@@ -73,7 +74,7 @@ def test_every_output_is_a_snake_case_attribute_with_its_value() -> None:
 
     capture_program(program, new_resource=lambda args: ("me/a", dict(state)))
     for name in OUTPUT_NAMES:
-        if name != "customImage":
+        if name not in ("customImage", "privateService"):
             assert seen[name] == state[name], name
     assert type(seen["minReplica"]) is int and type(seen["readyReplica"]) is int
     assert type(seen["scaleToZeroTimeout"]) is int
@@ -84,6 +85,10 @@ def test_every_output_is_a_snake_case_attribute_with_its_value() -> None:
     assert image.tensor_parallel_size == 2 and image.port == 80 and image.engine == "tgi"
     assert image.env == {"MODEL_ID": "/repository"}
     assert image.options == {"maxInputLength": 1024}  # the engine's own names, as sent
+    private = seen["privateService"]
+    assert isinstance(private, PrivateService)
+    assert private.account_id == private["account_id"] == "012345678901"  # text, zero kept
+    assert (private.region, private.shared) == ("eu-west-1", True)
 
 
 def test_state_names_are_not_attributes_but_still_work_with_a_warning() -> None:

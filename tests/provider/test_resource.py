@@ -10,7 +10,13 @@ import pulumi
 import pytest
 from pydantic.alias_generators import to_camel
 
-from pulumi_hf_endpoints import CustomImageArgs, InferenceEndpoint, InferenceEndpointArgs, spec
+from pulumi_hf_endpoints import (
+    CustomImageArgs,
+    InferenceEndpoint,
+    InferenceEndpointArgs,
+    PrivateServiceArgs,
+    spec,
+)
 from pulumi_hf_endpoints.resource import RegistryCredentialsArgs
 from tests.harness import capture_program
 from tests.provider.test_check_diff import GPT2
@@ -23,6 +29,22 @@ def test_args_fields_are_the_schema_properties() -> None:
     assert fields == set(spec.PROPERTY_NAMES)
     image_fields = {to_camel(f.name) for f in dataclasses.fields(CustomImageArgs)}
     assert image_fields == {to_camel(n) for n in spec.CustomImage.model_fields}
+    private_fields = {to_camel(f.name) for f in dataclasses.fields(PrivateServiceArgs)}
+    assert private_fields == {to_camel(n) for n in spec.PrivateService.model_fields}
+
+
+def test_private_service_args_register_as_the_plain_dict() -> None:
+    def program() -> None:
+        args = {**GPT2, "type": "private"}
+        InferenceEndpoint(
+            "a", **args, private_service=PrivateServiceArgs(account_id="012345678901")
+        )
+        InferenceEndpoint("b", **args, private_service={"accountId": "012345678901"})
+
+    by_name = {r.name: r for r in capture_program(program)}
+    assert by_name["a"].inputs["privateService"] == {"accountId": "012345678901", "shared": False}
+    assert by_name["b"].inputs["privateService"] == {"accountId": "012345678901"}
+    assert "privateService" not in by_name["a"].secret_keys  # an account id is not a secret
 
 
 def test_keyword_and_args_forms_register_the_same_inputs() -> None:

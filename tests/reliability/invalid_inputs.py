@@ -40,6 +40,9 @@ VALID: dict[str, Any] = {
 }
 
 
+PRIVATE_LINK_ACCOUNT = "123456789012"
+
+
 @dataclass
 class InvalidBag:
     props: dict[str, Any]
@@ -230,6 +233,34 @@ VALUE_BREAKERS: list[tuple[str, st.SearchStrategy[Any]]] = [
             st.fixed_dictionaries({"url": st.just("ghcr.io/x/y:1"), "env": bad_map_values}),
         ),
     ),
+    (
+        "privateService",
+        st.one_of(
+            st.text(max_size=10),
+            st.integers(),
+            st.lists(junk_scalar, max_size=2),
+            st.just({}),  # no account
+            # an account id that is not 12 digits written as text
+            st.fixed_dictionaries(
+                {
+                    "accountId": st.one_of(
+                        st.text(string.digits, max_size=11),
+                        st.text(string.digits, min_size=13, max_size=16),
+                        st.from_regex(r"\A[0-9]{4}-[0-9]{4}-[0-9]{4}\Z"),
+                        st.integers(0, 10**12),
+                    )
+                }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "accountId": st.just(PRIVATE_LINK_ACCOUNT),
+                    "region": _enum_junk(spec.PRIVATE_LINK_REGIONS),
+                }
+            ),
+            st.fixed_dictionaries({"accountId": st.just(PRIVATE_LINK_ACCOUNT), "vpc": junk_scalar}),
+            st.fixed_dictionaries({"accountId": st.just(PRIVATE_LINK_ACCOUNT), "shared": non_bool}),
+        ),
+    ),
 ]
 BREAKABLE = [name for name, _ in VALUE_BREAKERS]
 
@@ -253,7 +284,16 @@ def cross_rule_breaker(draw: st.DrawFn, props: dict[str, Any]) -> str:
     """Break a rule that involves two properties (each value valid alone)."""
     rule = draw(
         st.sampled_from(
-            ["min>max", "stz-needs-min0", "threshold-needs-metric", "env-clash", "missing-required"]
+            [
+                "min>max",
+                "stz-needs-min0",
+                "threshold-needs-metric",
+                "env-clash",
+                "private-needs-service",
+                "service-needs-private",
+                "private-region-required",
+                "missing-required",
+            ]
         )
     )
     if rule == "min>max":
@@ -275,6 +315,19 @@ def cross_rule_breaker(draw: st.DrawFn, props: dict[str, Any]) -> str:
         props["env"] = {"MODEL_ID": "a"}
         props["customImage"] = {"url": "ghcr.io/x/y:1", "env": {"MODEL_ID": "b"}}
         return "env"
+    if rule == "private-needs-service":
+        props["type"] = "private"
+        props.pop("privateService", None)
+        return "privateService"
+    if rule == "service-needs-private":
+        props["type"] = draw(st.sampled_from(["public", "authenticated"]))
+        props["privateService"] = {"accountId": PRIVATE_LINK_ACCOUNT}
+        return "privateService"
+    if rule == "private-region-required":  # no PrivateLink entry point in the endpoint's region
+        props["type"] = "private"
+        props["privateService"] = {"accountId": PRIVATE_LINK_ACCOUNT}
+        props["region"] = draw(st.sampled_from(["us-east-2", "us-west-2", "eu-central-1"]))
+        return "privateService"
     required = draw(st.sampled_from(spec.REQUIRED_INPUTS))
     props.pop(required, None)
     return required

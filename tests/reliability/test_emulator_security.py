@@ -36,8 +36,9 @@ class World:
 
 
 def _payload(name: str, kind: str) -> dict[str, Any]:
+    private = {"privateService": {"accountId": "123456789012"}} if kind == "private" else {}
     return spec.create_payload(
-        spec.spec_from_properties({**BASE, "type": kind, "secrets": {"K": "v"}}), name
+        spec.spec_from_properties({**BASE, "type": kind, "secrets": {"K": "v"}, **private}), name
     )
 
 

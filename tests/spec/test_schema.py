@@ -88,7 +88,11 @@ def test_each_input_type_matches_the_model(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("type_name", "model"),
-    [("CustomImage", spec.CustomImage), ("RegistryCredentials", spec.RegistryCredentials)],
+    [
+        ("CustomImage", spec.CustomImage),
+        ("RegistryCredentials", spec.RegistryCredentials),
+        ("PrivateService", spec.PrivateService),
+    ],
 )
 def test_object_types_match_their_models(type_name: str, model: type[BaseModel]) -> None:
     declared = SCHEMA["types"][f"hf-endpoints:index:{type_name}"]
@@ -96,6 +100,22 @@ def test_object_types_match_their_models(type_name: str, model: type[BaseModel])
     assert set(declared["properties"]) == set(fields)
     for name, annotation in fields.items():
         assert _schema_type(declared["properties"][name]) == _model_type(annotation), name
+
+
+def test_object_type_defaults_are_the_models_defaults() -> None:
+    for type_name, model in (
+        ("CustomImage", spec.CustomImage),
+        ("PrivateService", spec.PrivateService),
+    ):
+        declared = SCHEMA["types"][f"hf-endpoints:index:{type_name}"]["properties"]
+        defaults = {n: p["default"] for n, p in declared.items() if "default" in p}
+        fields = {to_camel(n): f.default for n, f in model.model_fields.items()}
+        assert defaults == {n: fields[n] for n in defaults}, type_name
+        assert defaults, type_name
+    assert SCHEMA["types"]["hf-endpoints:index:PrivateLinkRegion"]["enum"] == [
+        {"value": region, "name": name}
+        for region, name in zip(spec.PRIVATE_LINK_REGIONS, ("UsEast1", "EuWest1"), strict=True)
+    ]
 
 
 def test_secrets_match() -> None:

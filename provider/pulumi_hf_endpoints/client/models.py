@@ -86,6 +86,12 @@ class EndpointStatus(_Part):
     updated_by: UserRef | None = None
     private: dict[str, Any] | None = None
 
+    @property
+    def private_service_name(self) -> str | None:
+        """The VPC endpoint service name of a private endpoint (`private.serviceName`)."""
+        name = (self.private or {}).get("serviceName")
+        return name if isinstance(name, str) and name else None
+
 
 class EndpointScaling(_Part):
     min_replica: int = 0
@@ -125,6 +131,12 @@ class EndpointRoute(_Part):
     path: str | None = None
 
 
+class EndpointPrivateService(_Part):
+    account_id: str | None = None
+    region: str | None = None
+    shared: bool | None = None
+
+
 class Endpoint(_Answer):
     """An endpoint as the service describes it (`EndpointWithStatus`)."""
 
@@ -138,6 +150,7 @@ class Endpoint(_Answer):
     tags: list[str] | None = None
     cache_http_responses: bool | None = None
     route: EndpointRoute | None = None
+    private_service: EndpointPrivateService | None = None
 
     @property
     def state(self) -> str:

@@ -17,8 +17,21 @@ Imports pydantic: the provider loads it on first use (`check`), never at import.
 from __future__ import annotations
 
 from .live import spec_from_api, status_outputs
-from .model import FIELD_NAMES, PROPERTY_NAMES, CustomImage, EndpointSpec, RegistryCredentials
-from .payloads import changed_properties, create_payload, image_payload, update_payload
+from .model import (
+    FIELD_NAMES,
+    PROPERTY_NAMES,
+    CustomImage,
+    EndpointSpec,
+    PrivateService,
+    RegistryCredentials,
+)
+from .payloads import (
+    changed_properties,
+    create_payload,
+    image_payload,
+    private_service_payload,
+    update_payload,
+)
 from .validation import (
     REQUIRED_INPUTS,
     Failure,
@@ -34,6 +47,7 @@ from .vocabulary import (
     FAILED_STATES,
     FRAMEWORKS,
     IMAGE_ENGINES,
+    PRIVATE_LINK_REGIONS,
     SCALING_METRICS,
     STATES,
     VENDORS,
@@ -47,6 +61,7 @@ __all__ = [
     "FIELD_NAMES",
     "FRAMEWORKS",
     "IMAGE_ENGINES",
+    "PRIVATE_LINK_REGIONS",
     "PROPERTY_NAMES",
     "REQUIRED_INPUTS",
     "SCALING_METRICS",
@@ -55,11 +70,13 @@ __all__ = [
     "CustomImage",
     "EndpointSpec",
     "Failure",
+    "PrivateService",
     "RegistryCredentials",
     "SpecError",
     "changed_properties",
     "create_payload",
     "image_payload",
+    "private_service_payload",
     "spec_from_api",
     "spec_from_properties",
     "spec_from_state",

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..client.models import Endpoint, EndpointRoute
 from ..properties import LEGACY_TYPES
-from .model import CustomImage, EndpointSpec, RegistryCredentials
+from .model import CustomImage, EndpointSpec, PrivateService, RegistryCredentials
 from .vocabulary import DEFAULT_SCALING_MEASURE, DEFAULT_WAIT_TIMEOUT, FRAMEWORKS, IMAGE_ENGINES
 
 
@@ -36,6 +36,22 @@ def _image_from_api(image: Mapping[str, Any], prior: CustomImage | None) -> Cust
         data_parallel_size=body.get("dataParallelSize"),
         options=options or (prior.options if prior is not None else None),
         env=None,
+    )
+
+
+def _private_service_from_api(
+    info: Endpoint, prior: PrivateService | None
+) -> PrivateService | None:
+    """`privateService` as the service reports it. What it leaves out is taken from `prior`:
+    the whole object for a private endpoint (an answer may omit it), the region (older
+    answers carry only `accountId` and `shared`)."""
+    live = info.private_service
+    if live is None or not live.account_id:
+        return prior if info.type == "private" else None
+    # As reported, even outside today's vocabulary: a new entry point is not a reason to fail.
+    region: Any = live.region or (prior.region if prior is not None else None)
+    return PrivateService.model_construct(
+        account_id=live.account_id, region=region, shared=bool(live.shared)
     )
 
 
@@ -84,6 +100,9 @@ def spec_from_api(
         "vendor": info.provider.vendor,
         "region": info.provider.region,
         "type": LEGACY_TYPES.get(info.type, info.type),
+        "private_service": _private_service_from_api(
+            info, prior.private_service if prior is not None else None
+        ),
         "instance_size": info.compute.instance_size,
         "instance_type": info.compute.instance_type,
         "min_replica": scaling.min_replica,
@@ -133,5 +152,6 @@ def status_outputs(info: Endpoint) -> dict[str, Any]:
         "createdAt": status.created_at,
         "updatedAt": status.updated_at,
         "healthRoute": info.health_route,
+        "privateServiceName": status.private_service_name,
     }
     return {key: value for key, value in outputs.items() if value is not None}

@@ -11,13 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..properties import LEGACY_TYPES, NAME_MAX_LENGTH, to_camel
 from .vocabulary import (
+    AWS_ACCOUNT_ID_PATTERN,
     INSTANCE_SIZE_PATTERN,
     NAME_PATTERN,
+    PRIVATE_LINK_REGIONS,
     SCALE_TO_ZERO_RANGE,
     Accelerator,
     EndpointType,
     Framework,
     ImageEngine,
+    PrivateLinkRegion,
     ScalingMetric,
     Vendor,
 )
@@ -91,6 +94,37 @@ class CustomImage(_Model):
         return value
 
 
+class PrivateService(_Model):
+    """The AWS account that may reach a private endpoint through PrivateLink.
+
+    `region` is where the account's VPC endpoint connects (a PrivateLink entry point); `shared`
+    lets several endpoints of the namespace share one VPC endpoint. The service cannot change
+    any of it on an existing endpoint.
+    """
+
+    account_id: str
+    region: PrivateLinkRegion | None = None
+    shared: bool = False
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _twelve_digits(cls, value: Any) -> Any:
+        # A number would lose the leading zeros an account id may have: only text is taken.
+        if not isinstance(value, str) or not AWS_ACCOUNT_ID_PATTERN.match(value):
+            raise ValueError("must be a 12-digit AWS account id, written as a string")
+        return value
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _entry_point(cls, value: Any) -> Any:
+        if value is not None and value not in PRIVATE_LINK_REGIONS:
+            raise ValueError(
+                "must be an AWS region with a PrivateLink entry point: "
+                + " or ".join(PRIVATE_LINK_REGIONS)
+            )
+        return value
+
+
 class EndpointSpec(_Model):
     """One endpoint as the user wants it. Every field is optional here so that a spec can be
     validated while some values are still unknown (preview); `missing_required` says what a
@@ -106,6 +140,7 @@ class EndpointSpec(_Model):
     vendor: Vendor | None = None
     region: str | None = None
     type: EndpointType | None = None
+    private_service: PrivateService | None = None
     instance_size: str | None = None
     instance_type: str | None = None
     min_replica: int | None = Field(default=None, ge=0)

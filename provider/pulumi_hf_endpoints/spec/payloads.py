@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..properties import REPLACE_ON_CHANGES
-from .model import FIELD_NAMES, CustomImage, EndpointSpec
+from .model import FIELD_NAMES, CustomImage, EndpointSpec, PrivateService
 from .validation import REQUIRED_INPUTS, Failure, SpecError
 from .vocabulary import DEFAULT_SCALING_MEASURE
 
@@ -34,6 +34,18 @@ def image_payload(image: CustomImage | None) -> dict[str, Any]:
     if image.data_parallel_size is not None:
         body["dataParallelSize"] = image.data_parallel_size
     return {image.engine: body}
+
+
+def private_service_payload(private: PrivateService) -> dict[str, Any]:
+    """`privateService`: the account always; the entry-point region when known (huggingface_hub
+    2.4 always sends it, older clients never did); `shared` only when asked, since `false` is
+    the service's default and the newest client does not send it."""
+    body: dict[str, Any] = {"accountId": private.account_id}
+    if private.region is not None:
+        body["region"] = private.region
+    if private.shared:
+        body["shared"] = True
+    return body
 
 
 def _scaling_payload(spec: EndpointSpec) -> dict[str, Any]:
@@ -124,6 +136,8 @@ def create_payload(spec: EndpointSpec, name: str) -> dict[str, Any]:
         payload["cacheHttpResponses"] = spec.cache_http_responses
     if spec.tags is not None:
         payload["tags"] = list(spec.tags)
+    if spec.private_service is not None:
+        payload["privateService"] = private_service_payload(spec.private_service)
     return payload
 
 

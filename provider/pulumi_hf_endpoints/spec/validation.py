@@ -9,11 +9,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..properties import to_camel
-from .model import FIELD_NAMES, PROPERTY_NAMES, CustomImage, EndpointSpec, RegistryCredentials
-from .vocabulary import ACCELERATORS, DEFAULT_WAIT_TIMEOUT, FRAMEWORKS, SCALING_METRICS, VENDORS
+from .model import (
+    FIELD_NAMES,
+    PROPERTY_NAMES,
+    CustomImage,
+    EndpointSpec,
+    PrivateService,
+    RegistryCredentials,
+)
+from .vocabulary import (
+    ACCELERATORS,
+    DEFAULT_WAIT_TIMEOUT,
+    FRAMEWORKS,
+    PRIVATE_LINK_REGIONS,
+    SCALING_METRICS,
+    VENDORS,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,12 @@ _REQUIRED = (
 )
 REQUIRED_INPUTS: tuple[str, ...] = _REQUIRED
 _SECRET_PATHS = {("secrets",), ("customImage", "credentials", "password")}
+#: The objects inside a property, by where they sit: their keys are named in errors.
+_NESTED: dict[tuple[str, ...], type[BaseModel]] = {
+    ("customImage",): CustomImage,
+    ("customImage", "credentials"): RegistryCredentials,
+    ("privateService",): PrivateService,
+}
 
 _ALLOWED_HINT = {
     "framework": " (one of: " + ", ".join(FRAMEWORKS) + ")",
@@ -118,10 +138,9 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
         if len(loc) == 1:
             allowed = ", ".join(sorted(PROPERTY_NAMES))
             return f"unknown property; allowed properties are: {allowed}"
-        parent = "customImage" if len(loc) == 2 else "customImage.credentials"
-        model = CustomImage if len(loc) == 2 else RegistryCredentials
+        model = _NESTED[loc[:-1]]
         allowed = ", ".join(to_camel(n) for n in model.model_fields)
-        return f"unknown key {loc[-1]!r} in {parent}; allowed keys are: {allowed}"
+        return f"unknown key {loc[-1]!r} in {'.'.join(loc[:-1])}; allowed keys are: {allowed}"
     path = ".".join(loc)
     secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
     if kind == "literal_error":
@@ -250,6 +269,7 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
                 "customImage.credentials are only accepted with engine 'custom'",
             )
         )
+    failures.extend(_private_service_failures(spec, unknown))
     if spec.env is not None and image is not None and image.env:
         clashes = sorted(
             key for key in set(spec.env) & set(image.env) if spec.env[key] != image.env[key]
@@ -264,11 +284,71 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
     return failures
 
 
+_PRIVATE_LINK_HINT = (
+    "the AWS account that may connect through PrivateLink, such as "
+    "private_service=PrivateServiceArgs(account_id='123456789012')"
+)
+
+
+def _private_link_region(spec: EndpointSpec) -> str | None:
+    """The PrivateLink entry point of the endpoint's own region, if it has one: the region a
+    private endpoint's VPC endpoint connects to when none is named (the intra-region connection
+    the service's guides describe)."""
+    if spec.vendor == "aws" and spec.region in PRIVATE_LINK_REGIONS:
+        return spec.region
+    return None
+
+
+def _private_service_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Failure]:
+    """`privateService` goes with `type: private`, and its region must be known."""
+    if ("type",) in unknown or ("privateService",) in unknown:
+        return []
+    endpoint_type = spec.type or "authenticated"
+    private = spec.private_service
+    if endpoint_type == "private" and private is None:
+        return [
+            Failure(
+                "privateService",
+                f"privateService is required for a private endpoint: {_PRIVATE_LINK_HINT}",
+            )
+        ]
+    if endpoint_type != "private" and private is not None:
+        return [
+            Failure(
+                "privateService",
+                "privateService is only for endpoints of type 'private', reached through AWS "
+                f"PrivateLink (type is '{endpoint_type}'): set type='private' or remove it",
+            )
+        ]
+    location_known = spec.vendor is not None and spec.region is not None
+    if (
+        private is not None
+        and private.region is None
+        and location_known
+        and _private_link_region(spec) is None
+    ):
+        return [
+            Failure(
+                "privateService",
+                "privateService.region is required: the AWS region of the PrivateLink entry "
+                f"point, one of: {', '.join(PRIVATE_LINK_REGIONS)} (it defaults to the "
+                "endpoint's region only for aws in one of them; this endpoint runs in "
+                f"{spec.vendor} {spec.region})",
+            )
+        ]
+    return []
+
+
 def _with_defaults(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> EndpointSpec:
     """Fill in the defaults documented in schema.json."""
     updates: dict[str, Any] = {}
     if spec.type is None and ("type",) not in unknown:
         updates["type"] = "authenticated"
+    private = spec.private_service
+    if private is not None and private.region is None:
+        region = _private_link_region(spec)
+        if region is not None:
+            updates["private_service"] = private.model_copy(update={"region": region})
     if spec.min_replica is None and ("minReplica",) not in unknown:
         wants_zero = spec.scale_to_zero_timeout is not None or ("scaleToZeroTimeout",) in unknown
         updates["min_replica"] = 0 if wants_zero else 1
