@@ -3,6 +3,7 @@
 - `api`: `EndpointsApi`, one method per route, answers as typed models;
 - `models`: those models (`Endpoint`, `Account`), each keeping its JSON as `.raw`;
 - `http`: sending a request as many times as it safely takes (retries, a create never twice);
+- `logs`: an endpoint's logs (the range of a query, and `LogStream`, a followed log);
 - `recovery`: whether an endpoint found after a lost create is the one it made;
 - `config`: where and as whom to call (`ApiConfig`); `tokens`: finding the token;
 - `errors`: the error tree; `messages`: what the service said, without secrets.
@@ -19,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .api import EndpointsApi
     from .config import ApiConfig
+    from .logs import LogStream
     from .models import Account, Endpoint
 
-__all__ = ["Account", "ApiConfig", "Endpoint", "EndpointsApi"]
+__all__ = ["Account", "ApiConfig", "Endpoint", "EndpointsApi", "LogStream"]
 
 _LAZY = {
     "EndpointsApi": ".api",
     "ApiConfig": ".config",
+    "LogStream": ".logs",
     "Account": ".models",
     "Endpoint": ".models",
 }
