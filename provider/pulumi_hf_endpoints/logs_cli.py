@@ -1,7 +1,7 @@
 """`pulumi-hf-endpoints logs NAMESPACE/NAME [--follow] [--tail N]`: an endpoint's log.
 
     pulumi-hf-endpoints logs my-org/chat --tail 50
-    pulumi-hf-endpoints logs "$(pulumi stack output endpoint_id)" --follow
+    pulumi-hf-endpoints logs "$(pulumi stack output endpoint)" --follow
 
 Prints the log lines of the endpoint's replicas, oldest first (redacted like every message of
 the client: no token). `--follow` keeps printing new lines as they are written, until the
