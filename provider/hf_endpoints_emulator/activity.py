@@ -1,15 +1,21 @@
-"""Data-plane traffic per endpoint: the idle clock of scale-to-zero, and counters for tests.
+"""Data-plane traffic per endpoint: the idle clock of scale-to-zero, counters for tests, and
+the recent requests that the endpoint's log shows as access lines.
 
 The last-activity time is written to the store on every request start and end (so the idle
-clock survives a restart); in-flight and counters live in memory only.
+clock survives a restart); in-flight, counters and recent requests live in memory only, the
+requests up to `RECENT_REQUESTS` per endpoint.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass
 
+from .logs import RequestLine
 from .store import Store
+
+RECENT_REQUESTS = 200
 
 
 @dataclass
@@ -24,6 +30,7 @@ class ActivityTracker:
         self._store = store
         self._lock = threading.Lock()
         self._traffic: dict[str, Traffic] = {}
+        self._recent: dict[str, deque[RequestLine]] = {}
 
     def _get(self, endpoint_id: str) -> Traffic:
         return self._traffic.setdefault(endpoint_id, Traffic())
@@ -42,6 +49,18 @@ class ActivityTracker:
             traffic.disconnects += int(disconnected)
         self._store.touch(endpoint_id, now)
 
+    def served(self, endpoint_id: str, request: RequestLine) -> None:
+        """A replica answered `request`: keep it for the endpoint's log."""
+        with self._lock:
+            recent = self._recent.get(endpoint_id)
+            if recent is None:
+                recent = self._recent[endpoint_id] = deque(maxlen=RECENT_REQUESTS)
+            recent.append(request)
+
+    def recent_requests(self, endpoint_id: str) -> list[RequestLine]:
+        with self._lock:
+            return list(self._recent.get(endpoint_id, ()))
+
     def busy(self, endpoint_id: str) -> bool:
         with self._lock:
             traffic = self._traffic.get(endpoint_id)
@@ -55,3 +74,4 @@ class ActivityTracker:
     def forget(self, endpoint_id: str) -> None:
         with self._lock:
             self._traffic.pop(endpoint_id, None)
+            self._recent.pop(endpoint_id, None)

@@ -1,21 +1,35 @@
 """The `/v2` routes of the Inference Endpoints API: same paths, verbs, JSON and status codes.
 
 Create answers 200 (the current spec; an older one said 202) and delete answers 200 with `{}`.
+
+Logs: `GET .../{name}/logs?from=&to=&tail=` answers `text/plain`, one line per log line, as the
+service's OpenAPI document of 2023 describes it (`from`/`to` are int64 timestamps there, without
+a unit: Unix seconds here, `from` inclusive and `to` exclusive). `GET .../{name}/logs/sse` (a
+route of the service that a Go client of it calls) sends the lines (the last `tail` ones when
+given) as server-sent events, one `data:` line each, then each new line as it is written, until
+the client leaves or the endpoint is deleted.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from . import hardware
 from .auth import check_namespace
 from .config import User
 from .context import Emulator, emulator
+from .logs import select
 from .schemas import EndpointBody, EndpointDoc, EndpointListDoc, EndpointPatch, ErrorDoc
+from .serving.sse import EventStreamResponse
+
+#: How often a log stream looks for new lines.
+LOG_POLL_SECONDS = 0.05
 
 bearer = HTTPBearer(auto_error=False, description="A Hugging Face user access token.")
 
@@ -182,3 +196,74 @@ async def scale_endpoint_to_zero(
 )
 async def list_hardware(namespace: str, user: NamespaceCaller, emu: EmulatorDep) -> JSONResponse:
     return JSONResponse(hardware.provider_document(emu.service.used_accelerators(namespace)))
+
+
+_Tail = Query(ge=0, description="At most this many lines, the last ones.")
+
+
+@router.get(
+    "/endpoint/{namespace}/{name}/logs",
+    summary="Endpoint replicas logs",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "One log line per text line"}, **_errors(401, 403, 404)},
+)
+async def endpoint_logs(
+    namespace: str,
+    name: str,
+    user: NamespaceCaller,
+    emu: EmulatorDep,
+    since: Annotated[
+        int | None, Query(alias="from", ge=0, description="Unix seconds, inclusive.")
+    ] = None,
+    until: Annotated[
+        int | None, Query(alias="to", ge=0, description="Unix seconds, exclusive.")
+    ] = None,
+    tail: Annotated[int | None, _Tail] = None,
+) -> PlainTextResponse:
+    lines = emu.service.logs(emu.service.get(namespace, name))
+    chosen = select(lines, since=since, until=until, tail=tail)
+    return PlainTextResponse("".join(line.render() + "\n" for line in chosen))
+
+
+@router.get(
+    "/endpoint/{namespace}/{name}/logs/sse",
+    summary="Endpoint replicas logs, followed",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Server-sent events, one `data:` line per log line",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **_errors(401, 403, 404),
+    },
+)
+async def endpoint_logs_stream(
+    namespace: str,
+    name: str,
+    user: NamespaceCaller,
+    emu: EmulatorDep,
+    tail: Annotated[int | None, _Tail] = None,
+) -> EventStreamResponse:
+    record = emu.service.get(namespace, name)
+    return EventStreamResponse(_follow(emu, record.namespace, record.name, record.id, tail))
+
+
+async def _follow(
+    emu: Emulator, namespace: str, name: str, endpoint_id: str, tail: int | None
+) -> AsyncIterator[bytes]:
+    """The lines so far (the last `tail`), then each new one, until the endpoint is gone."""
+    seen: set[tuple[float, str, str]] = set()
+    first = True
+    while True:
+        record = emu.store.get(namespace, name)
+        if record is None or record.id != endpoint_id:
+            return
+        lines = emu.service.logs(record)
+        fresh = [line for line in lines if (line.at, line.replica, line.text) not in seen]
+        seen.update((line.at, line.replica, line.text) for line in fresh)
+        if first:
+            fresh = select(fresh, tail=tail)
+            first = False
+        for line in fresh:
+            yield b"data: " + line.render().encode() + b"\n\n"
+        await asyncio.sleep(LOG_POLL_SECONDS)

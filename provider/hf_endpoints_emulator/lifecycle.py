@@ -22,6 +22,9 @@ PAUSED = "paused"
 FAILED = "failed"
 SCALED_TO_ZERO = "scaledToZero"
 
+#: Final states of a deployment that did not start.
+FAILURES = (FAILED, UPDATE_FAILED)
+
 STATES = (PENDING, INITIALIZING, UPDATING, UPDATE_FAILED, RUNNING, PAUSED, FAILED, SCALED_TO_ZERO)
 
 #: The service's default when minReplica is 0 and no timeout is set (reference §6).

@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from . import lifecycle
 from .auth import bearer_token
 from .context import Emulator
+from .logs import RequestLine
 from .serving_protocol import ServedEndpoint
 from .store import EndpointRecord
 from .validation import health_route
@@ -129,9 +130,20 @@ async def endpoint_request(request: Request, endpoint_id: str, path: str = "") -
 async def _forward(emu: Emulator, record: EndpointRecord, request: Request, path: str) -> Response:
     endpoint = served_endpoint(record)
     emu.activity.started(record.id, time.time())
+    status = 500
+    logged = False
+
+    def log_access(disconnected: bool) -> None:
+        """The access line of the endpoint's log, once."""
+        nonlocal logged
+        if not logged:
+            logged = True
+            line = RequestLine(time.time(), request.method, path, status, disconnected)
+            emu.activity.served(record.id, line)
 
     def done(disconnected: bool) -> None:
         emu.activity.finished(record.id, time.time(), disconnected)
+        log_access(disconnected)
 
     try:
         if request.method in ("GET", "HEAD") and path == endpoint.health_route:
@@ -141,16 +153,26 @@ async def _forward(emu: Emulator, record: EndpointRecord, request: Request, path
     except BaseException:
         done(True)
         raise
-    return TrackedResponse(response, done)
+    status = response.status_code
+    return TrackedResponse(response, done, before_end=lambda: log_access(False))
 
 
 class TrackedResponse(Response):
-    """Sends `inner` and reports, once, whether the client went away before the end."""
+    """Sends `inner` and reports, once, whether the client went away before the end.
 
-    def __init__(self, inner: Response, done: Callable[[bool], None]) -> None:
+    `before_end` runs before the last chunk goes out, so that what it records (the access
+    line) is there by the time the client has the whole answer."""
+
+    def __init__(
+        self,
+        inner: Response,
+        done: Callable[[bool], None],
+        before_end: Callable[[], None] | None = None,
+    ) -> None:
         # Not calling Response.__init__: the inner response renders itself.
         self.inner = inner
         self.done = done
+        self.before_end = before_end
         self.status_code = inner.status_code
         self.background = None
 
@@ -167,8 +189,11 @@ class TrackedResponse(Response):
 
         async def watch_send(message: Message) -> None:
             nonlocal completed
+            last = message["type"] == "http.response.body" and not message.get("more_body", False)
+            if last and self.before_end is not None:
+                self.before_end()
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            if last:
                 completed = True
 
         try:

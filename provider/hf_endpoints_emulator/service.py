@@ -21,6 +21,7 @@ from .activity import ActivityTracker
 from .config import EmulatorConfig, Timings, User
 from .errors import ApiError, bad_request, invalid, not_found
 from .faults import FaultBook
+from .logs import LogLine, endpoint_log
 from .schemas import EndpointBody, EndpointPatch
 from .store import DuplicateName, EndpointRecord, Store
 from .validation import check_config, merge_update, normalize
@@ -108,6 +109,18 @@ class EndpointService:
         )
         return [*record.history, *current]
 
+    def logs(self, record: EndpointRecord) -> list[LogLine]:
+        """The endpoint's container log up to now (see `logs.py`)."""
+        return endpoint_log(
+            endpoint_id=record.id,
+            config=record.config,
+            transitions=self.transitions(record),
+            schedule=record.schedule,
+            failures=record.failures,
+            requests=self.activity.recent_requests(record.id),
+            now=self.clock(),
+        )
+
     def _replace_schedule(
         self, record: EndpointRecord, schedule: lifecycle.Schedule, **changes: Any
     ) -> EndpointRecord:
@@ -115,7 +128,11 @@ class EndpointService:
         if schedule is record.schedule:
             return replace(record, **changes)
         history = tuple(self.transitions(record))[-lifecycle.HISTORY_LIMIT :]
-        return replace(record, schedule=schedule, history=history, **changes)
+        old = record.schedule
+        failures = record.failures
+        if old.error and old.final in lifecycle.FAILURES and old.ends_at <= self.clock():
+            failures = (*failures, (old.ends_at, old.error))[-lifecycle.HISTORY_LIMIT :]
+        return replace(record, schedule=schedule, history=history, failures=failures, **changes)
 
     def render(self, record: EndpointRecord) -> dict[str, Any]:
         deployed = any(state == lifecycle.RUNNING for state, _ in self.transitions(record))

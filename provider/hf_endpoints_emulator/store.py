@@ -50,6 +50,9 @@ class EndpointRecord:
     seq: int = 0
     history: tuple[Transition, ...] = ()
     """The transitions of earlier schedules, up to when the current one replaced them."""
+    failures: tuple[tuple[float, str], ...] = ()
+    """When earlier schedules ended failed (or updateFailed), and why: the causes their log
+    lines show."""
 
     def _document(self) -> str:
         return json.dumps(
@@ -61,6 +64,7 @@ class EndpointRecord:
                 "updatedBy": self.updated_by,
                 "schedule": self.schedule.to_json(),
                 "history": [[state, at] for state, at in self.history],
+                "failures": [[at, message] for at, message in self.failures],
             },
             separators=(",", ":"),
         )
@@ -81,6 +85,7 @@ class EndpointRecord:
             last_activity=row["last_activity"],
             seq=row["seq"],
             history=tuple((str(s), float(at)) for s, at in doc.get("history", ())),
+            failures=tuple((float(at), str(m)) for at, m in doc.get("failures", ())),
         )
 
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pulumi_hf_endpoints.inference_cli",
         "Chat with an endpoint interactively, streaming tokens.",
     ),
+    "logs": ("pulumi_hf_endpoints.logs_cli", "Print an endpoint's logs, or follow them."),
     "demo": (
         "pulumi_hf_endpoints.demo.command",
         "Deploy, call, change and destroy an endpoint against a local emulator.",

@@ -156,6 +156,15 @@ def _input_keys(outputs: Mapping[str, Any]) -> list[str]:
     )
 
 
+def _without_secrets(message: str, *specs: spec.EndpointSpec) -> str:
+    """`message` without the endpoint's secret values: the service's reason for a failure may
+    quote what the container printed, as its logs do."""
+    from .client.messages import redact
+    from .forensics import secret_values
+
+    return redact(message, secret_values(*specs))
+
+
 def _split_id(id_: str) -> tuple[str, str]:
     namespace, sep, name = id_.rpartition("/")
     if not sep or not namespace or not name:
@@ -324,13 +333,17 @@ class InferenceEndpointProvider(ResourceProvider):
         try:
             info = self._settle(api, config, namespace, name, desired, answer)
         except Exception as exc:
+            logs = self._last_logs(api, namespace, name, exc, desired)  # before the delete
             if adopted:
                 raise ResourceError(
-                    f"endpoint {namespace}/{name} (adopted, so left in place) did not become "
-                    f"ready: {exc}"
+                    _without_secrets(
+                        f"endpoint {namespace}/{name} (adopted, so left in place) did not become "
+                        f"ready: {exc}{logs}",
+                        desired,
+                    )
                 ) from None
             cleanup = self._delete_quietly(api, namespace, name)
-            raise ResourceError(f"{exc}; {cleanup}") from None
+            raise ResourceError(_without_secrets(f"{exc}; {cleanup}{logs}", desired)) from None
         outputs = self._outputs(desired, namespace, name, info, props)
         return CreateResult(f"{namespace}/{name}", self._priced(outputs, api, namespace, info))
 
@@ -429,11 +442,17 @@ class InferenceEndpointProvider(ResourceProvider):
                 "create it again"
             ) from None
         except DeploymentFailedError as exc:
-            raise ResourceError(
+            logs = self._last_logs(api, namespace, name, exc, old, desired)
+            message = (
                 f"updating endpoint {namespace}/{name} failed: {exc}. The service keeps the new "
                 "configuration; fix the inputs if they caused this, then run `pulumi up` again: "
-                "it restarts the endpoint (pause, then resume) with its configuration"
-            ) from None
+                f"it restarts the endpoint (pause, then resume) with its configuration{logs}"
+            )
+            raise ResourceError(_without_secrets(message, old, desired)) from None
+        except WaitTimeoutError as exc:
+            logs = self._last_logs(api, namespace, name, exc, old, desired)
+            message = f"updating endpoint {namespace}/{name} failed: {exc}{logs}"
+            raise ResourceError(_without_secrets(message, old, desired)) from None
         except EndpointsApiError as exc:
             raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
         outputs = self._outputs(desired, namespace, name, info, news)
@@ -490,6 +509,22 @@ class InferenceEndpointProvider(ResourceProvider):
             raise ResourceError(f"deleting endpoint {namespace}/{name}: {exc}") from None
 
     # --- shared ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _last_logs(
+        api: EndpointsApi,
+        namespace: str,
+        name: str,
+        exc: BaseException,
+        *specs: spec.EndpointSpec,
+    ) -> str:
+        """For a deployment that failed or timed out: the endpoint's last log lines, as a block
+        to append to the error (see forensics.py); "" for other errors."""
+        if not isinstance(exc, DeploymentFailedError | WaitTimeoutError):
+            return ""
+        from .forensics import log_excerpt, secret_values
+
+        return log_excerpt(api, namespace, name, secrets=secret_values(*specs))
 
     def _desired(self, props: Mapping[str, Any]) -> spec.EndpointSpec:
         from . import spec

@@ -590,6 +590,8 @@ def test_openapi_describes_the_control_plane(client: httpx.Client) -> None:
         "/v2/endpoint/{namespace}/{name}/pause": {"post"},
         "/v2/endpoint/{namespace}/{name}/resume": {"post"},
         "/v2/endpoint/{namespace}/{name}/scale-to-zero": {"post"},
+        "/v2/endpoint/{namespace}/{name}/logs": {"get"},
+        "/v2/endpoint/{namespace}/{name}/logs/sse": {"get"},
         "/v2/provider/{namespace}": {"get"},
         "/api/whoami-v2": {"get"},
     }
@@ -602,6 +604,11 @@ def test_openapi_describes_the_control_plane(client: httpx.Client) -> None:
         "/EndpointBody"
     )
     assert {"400", "401", "403", "409"} <= set(create["responses"])
+    logs = paths["/v2/endpoint/{namespace}/{name}/logs"]["get"]
+    assert set(logs["responses"]["200"]["content"]) == {"text/plain"}
+    assert {p["name"] for p in logs["parameters"]} >= {"from", "to", "tail"}
+    stream = paths["/v2/endpoint/{namespace}/{name}/logs/sse"]["get"]
+    assert set(stream["responses"]["200"]["content"]) == {"text/event-stream"}
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 

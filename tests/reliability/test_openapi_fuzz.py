@@ -89,7 +89,9 @@ def test_control_plane_routes_never_answer_5xx(
         variants: list[dict[str, Any]] = [{}]
         if "namespace" in names:
             variants.append({"namespace": emu.user})
-            if "name" in names:
+            # A log stream of an endpoint that exists never ends: a call reading it to the end
+            # would wait forever. Its other variants (403, 404, 400) answer at once.
+            if "name" in names and not operation.path.endswith("/sse"):
                 variants.append({"namespace": emu.user, "name": TARGET})
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             for fixed in variants:

@@ -4,6 +4,7 @@
 - `models`: those models (`Endpoint`, `Account`, `HardwareList` and its flat `Hardware` rows),
   each answer keeping its JSON as `.raw`;
 - `http`: sending a request as many times as it safely takes (retries, a create never twice);
+- `logs`: an endpoint's logs (the range of a query, and `LogStream`, a followed log);
 - `recovery`: whether an endpoint found after a lost create is the one it made;
 - `config`: where and as whom to call (`ApiConfig`); `tokens`: finding the token;
 - `errors`: the error tree; `messages`: what the service said, without secrets.
@@ -20,13 +21,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .api import EndpointsApi
     from .config import ApiConfig
+    from .logs import LogStream
     from .models import Account, Endpoint, Hardware, HardwareList
 
-__all__ = ["Account", "ApiConfig", "Endpoint", "EndpointsApi", "Hardware", "HardwareList"]
+__all__ = [
+    "Account",
+    "ApiConfig",
+    "Endpoint",
+    "EndpointsApi",
+    "Hardware",
+    "HardwareList",
+    "LogStream",
+]
 
 _LAZY = {
     "EndpointsApi": ".api",
     "ApiConfig": ".config",
+    "LogStream": ".logs",
     "Account": ".models",
     "Endpoint": ".models",
     "Hardware": ".models",

@@ -15,6 +15,7 @@ from .._version import __version__
 from .config import ApiConfig
 from .errors import BadRequestError, ConflictError, MalformedResponseError, NotFoundError
 from .http import DEFAULT_TIMEOUT, Http
+from .logs import LogStream, Moment, log_params
 from .models import Account, Endpoint, HardwareList
 from .recovery import not_made_by
 
@@ -264,6 +265,41 @@ class EndpointsApi:
                 raise
         logger.debug("resume: endpoint %s/%s is already running", namespace, name)
         return self.get_endpoint(namespace, name)
+
+    def get_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        tail: int | None = None,
+        since: Moment | None = None,
+        until: Moment | None = None,
+        max_retries: int | None = None,
+    ) -> list[str]:
+        """``GET .../{name}/logs``: the log lines of the endpoint's replicas, oldest first.
+
+        ``tail``: only the last lines, at most this many. ``since`` (inclusive) and ``until``
+        (exclusive): a time range, as aware datetimes or Unix seconds (the service takes whole
+        seconds). Each line is redacted like the client's errors (its token, ``hf_...`` tokens,
+        bearer credentials). ``max_retries`` overrides the client's for this call.
+        """
+        url = f"{self._endpoint_url(namespace, name)}/logs"
+        params = log_params(tail=tail, since=since, until=until)
+        response = self._http.call(
+            "GET",
+            url,
+            params=params or None,
+            headers={"accept": "text/plain"},
+            max_retries=max_retries,
+        )
+        return [self._http.redact(line) for line in response.text.splitlines()]
+
+    def follow_logs(self, namespace: str, name: str, *, tail: int | None = None) -> LogStream:
+        """``GET .../{name}/logs/sse``: the log lines (the last ``tail`` ones, where the service
+        honours it), then each new line as it is written, until the endpoint is deleted or the
+        stream is closed. See :class:`LogStream`; nothing is sent before it is iterated."""
+        url = f"{self._endpoint_url(namespace, name)}/logs/sse"
+        return LogStream(self._http, url, log_params(tail=tail))
 
     def list_hardware(self, namespace: str) -> HardwareList:
         """``GET /v2/provider/{namespace}``: every vendor, region and compute, with its price and

@@ -12,7 +12,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -133,6 +134,10 @@ class Http:
     def redact_url(self, url: str) -> str:
         return redact_url(url, [self._token])
 
+    def redact(self, text: str) -> str:
+        """``text`` without this client's token, ``hf_...`` tokens or bearer credentials."""
+        return redact(text, [self._token])
+
     def _http(self) -> httpx.Client:
         client = self._client
         if client is not None:
@@ -175,13 +180,23 @@ class Http:
         *,
         params: Mapping[str, str] | None,
         json: Any,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response | _TransportFailure:
         client = self._http()
-        request = client.build_request(method, url, params=params, json=json)
+        request = client.build_request(
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=headers,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
         safe_url = redact_url(str(request.url.copy_with(query=None)), [self._token])
         started = time.monotonic()
         try:
-            response = client.send(request)
+            response = client.send(request, stream=stream)
         except httpx.TransportError as exc:
             failure = self._describe_failure(exc, method, safe_url)
         else:
@@ -271,15 +286,21 @@ class Http:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
         gone_after_loss_ok: bool = False,
+        max_retries: int | None = None,
     ) -> httpx.Response:
-        """Send an idempotent request, retrying transient failures; return the 2xx answer."""
+        """Send an idempotent request, retrying transient failures; return the 2xx answer.
+
+        ``max_retries`` overrides the client's for this call (a caller that has something more
+        important to report keeps a side call short)."""
+        retries = self.max_retries if max_retries is None else max_retries
         attempt = 0
         lost = False
         while True:
             attempt += 1
-            outcome = self._send_once(method, url, params=params, json=json)
-            may_retry = attempt <= self.max_retries
+            outcome = self._send_once(method, url, params=params, json=json, headers=headers)
+            may_retry = attempt <= retries
             if isinstance(outcome, httpx.Response):
                 status = outcome.status_code
                 if outcome.is_success or (status == 404 and lost and gone_after_loss_ok):
@@ -294,6 +315,65 @@ class Http:
                 self._wait(attempt, method, url, None)
                 continue
             raise self._transport_error(outcome, method, url, attempt)
+
+    @contextmanager
+    def stream(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: str = "text/event-stream",
+    ) -> Iterator[httpx.Response]:
+        """``GET`` an answer that is read as it comes (a followed log), closed on exit.
+
+        Opening it is retried like :meth:`call`. Once it has started, a break is the caller's to
+        report (:meth:`broken_stream`), never a reason to send it again: what was read would be
+        read twice. A stream may stay quiet for as long as its source does, so it has no read
+        timeout; the other limits are the client's.
+        """
+        limits = self.timeout
+        timeout = httpx.Timeout(
+            connect=limits.connect, read=None, write=limits.write, pool=limits.pool
+        )
+        headers = {"accept": accept}
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._send_once(
+                "GET", url, params=params, json=None, headers=headers, stream=True, timeout=timeout
+            )
+            may_retry = attempt <= self.max_retries
+            if isinstance(outcome, httpx.Response):
+                if outcome.is_success:
+                    break
+                try:
+                    outcome.read()  # the error's body, for its message
+                except httpx.TransportError:
+                    pass
+                finally:
+                    outcome.close()
+                if may_retry and outcome.status_code in RETRY_STATUSES:
+                    self._wait(attempt, "GET", url, outcome)
+                    continue
+                raise self._http_error(outcome, attempt)
+            if may_retry and outcome.retryable:
+                self._wait(attempt, "GET", url, None)
+                continue
+            raise self._transport_error(outcome, "GET", url, attempt)
+        try:
+            yield outcome
+        finally:
+            outcome.close()
+
+    def broken_stream(self, exc: httpx.TransportError, url: str) -> EndpointsApiError:
+        """The error for a stream of :meth:`stream` that broke after it started."""
+        safe_url = redact_url(url, [self._token])
+        failure = self._describe_failure(exc, "GET", safe_url)
+        return failure.error_type(
+            f"{failure.description} (the stream broke after it started)",
+            method="GET",
+            url=safe_url,
+        )
 
     def create(
         self,
