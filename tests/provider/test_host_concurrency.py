@@ -1,25 +1,27 @@
 """Endpoint waits run side by side in Pulumi's provider host, beyond its own four workers.
 
-Asserted by order, not by time: with four workers, the fifth Create cannot even send its POST
-before one of the first four returns, so at most four endpoints exist until then.
+Asserted by what the service saw, not by time: the emulator holds each create's POST until a
+given number of them are in flight together (a `gather` fault), and counts whether they ever were.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from pulumi_hf_endpoints import InferenceEndpoint
-from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.harness import ProviderHost, capture_program
 from tests.provider.test_check_diff import GPT2
 
 COUNT = 8
 
 
-def _most_endpoints_before_first_create_returns(host: ProviderHost, emulator: Any) -> int:
-    emulator.faults.set_timings(pending_seconds=0.5, initializing_seconds=2.0)
+def _gathered_creates(host: ProviderHost, emulator: Any, count: int, seconds: float) -> Any:
+    """Create COUNT endpoints at once through `host`, the emulator holding each POST until
+    `count` of them wait together (or `seconds` pass); the fault rule's record afterwards."""
+    emulator.faults.gather(
+        count, method="POST", path=f"/v2/endpoint/{emulator.user}", seconds=seconds
+    )
 
     def program() -> None:
         for i in range(COUNT):
@@ -27,7 +29,6 @@ def _most_endpoints_before_first_create_returns(host: ProviderHost, emulator: An
 
     resources = capture_program(program)
     checked = [host.check(r.urn, {}, r.inputs).inputs for r in resources]
-    first_return = threading.Event()
     errors: list[BaseException] = []
 
     def create(urn: str, inputs: dict[str, Any]) -> None:
@@ -35,8 +36,6 @@ def _most_endpoints_before_first_create_returns(host: ProviderHost, emulator: An
             host.create(urn, inputs)
         except BaseException as exc:  # reported below
             errors.append(exc)
-        finally:
-            first_return.set()
 
     threads = [
         threading.Thread(target=create, args=(r.urn, inputs))
@@ -44,19 +43,16 @@ def _most_endpoints_before_first_create_returns(host: ProviderHost, emulator: An
     ]
     for thread in threads:
         thread.start()
-    most = 0
-    with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
-        while not first_return.is_set():
-            most = max(most, len(api.list_endpoints(emulator.user)))
-            time.sleep(0.05)
     for thread in threads:
-        thread.join(60)
+        thread.join(120)
     assert errors == []
-    return most
+    (rule,) = emulator.faults.list()
+    return rule
 
 
 def test_creates_wait_side_by_side(live_host: ProviderHost, emulator: Any) -> None:
-    assert _most_endpoints_before_first_create_returns(live_host, emulator) > 4
+    rule = _gathered_creates(live_host, emulator, count=COUNT, seconds=60)
+    assert (rule["gathered"], rule["timedOut"]) == (COUNT, 0)  # all eight POSTs at once
 
 
 def test_host_workers_setting_keeps_pulumis_limit(emulator: Any) -> None:
@@ -69,7 +65,9 @@ def test_host_workers_setting_keeps_pulumis_limit(emulator: Any) -> None:
             },
             secret_keys=["huggingface:token"],
         )
-        assert _most_endpoints_before_first_create_returns(host, emulator) <= 4
+        rule = _gathered_creates(host, emulator, count=5, seconds=2)
+    # Never five POSTs in flight together: each waited alone until it gave up.
+    assert (rule["gathered"], rule["timedOut"]) == (0, COUNT)
 
 
 def test_widening_starts_the_calls_already_queued() -> None:
