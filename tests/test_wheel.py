@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from pulumi_hf_endpoints import __version__
-from pulumi_hf_endpoints.api import EndpointsApi
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from pulumi_hf_endpoints.cli import COMMANDS
 from tests.inference.inference_testkit import deploy
 
