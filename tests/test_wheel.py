@@ -32,8 +32,8 @@ import httpx
 import pytest
 
 from pulumi_hf_endpoints import __version__
-from pulumi_hf_endpoints.client.api import EndpointsApi
 from pulumi_hf_endpoints.cli import COMMANDS
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.inference.inference_testkit import deploy
 
 pytestmark = pytest.mark.wheel
