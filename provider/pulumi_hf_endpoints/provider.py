@@ -63,7 +63,6 @@ _INTERNAL_PREFIX = "__"
 _AUTONAME_SUFFIX = 7
 _DELETE_TIMEOUT = 600.0
 _ROLLBACK_ATTEMPTS = 3
-# States after which the service does nothing more on its own: the endpoint must be redeployed.
 
 
 class ResourceError(RuntimeError):
