@@ -348,60 +348,23 @@ class Engine:
             self._delete_all(deployment.deletes, pending=True, steps=deployment.steps)
 
     def up(
-        self,
-        urn: str,
-        news: Mapping[str, Any],
-        *,
-        delete_before_replace: bool | None = None,
-        replace: bool = False,
-        ignore_changes: Sequence[str] = (),
-        replace_on_changes: Sequence[str] = (),
-        replacement_trigger: Any = None,
-        secret_keys: Collection[str] = (),
-        additional_secret_outputs: Collection[str] = (),
+        self, urn: str, news: Mapping[str, Any], *, replace: bool = False, **options: Any
     ) -> Step:
         """Register `news` for `urn` as `pulumi up` would, and apply the resulting step.
 
         `replace=True` is `pulumi up --replace URN` (or `--target-replace`, or `pulumi state
-        taint`). The other keywords are the registration's resource options.
+        taint`). `options` are the registration's resource options, named as the fields of
+        `RegisteredResource` (`delete_before_replace`, `ignore_changes`, `replacement_trigger`...).
         """
-        goal = _goal(
-            urn,
-            news,
-            delete_before_replace,
-            ignore_changes,
-            replace_on_changes,
-            replacement_trigger,
-            secret_keys,
-            additional_secret_outputs,
-        )
         with self.deployment():
-            step = self.register(goal, replace=replace)
+            step = self.register(registration(urn, news, **options), replace=replace)
         return step
 
     def preview(
-        self,
-        urn: str,
-        news: Mapping[str, Any],
-        *,
-        delete_before_replace: bool | None = None,
-        replace: bool = False,
-        ignore_changes: Sequence[str] = (),
-        replace_on_changes: Sequence[str] = (),
-        replacement_trigger: Any = None,
+        self, urn: str, news: Mapping[str, Any], *, replace: bool = False, **options: Any
     ) -> Step:
         """The step `pulumi preview` would plan (Check and Diff only; state is untouched)."""
-        goal = _goal(
-            urn,
-            news,
-            delete_before_replace,
-            ignore_changes,
-            replace_on_changes,
-            replacement_trigger,
-            (),
-            (),
-        )
-        return self.register(goal, replace=replace, preview=True)
+        return self.register(registration(urn, news, **options), replace=replace, preview=True)
 
     def register(
         self, goal: RegisteredResource, *, replace: bool = False, preview: bool = False
@@ -714,29 +677,15 @@ class _Deployment:
     steps: list[Step] = field(default_factory=list)
 
 
-def _goal(
-    urn: str,
-    news: Mapping[str, Any],
-    delete_before_replace: bool | None,
-    ignore_changes: Sequence[str],
-    replace_on_changes: Sequence[str],
-    replacement_trigger: Any,
-    secret_keys: Collection[str],
-    additional_secret_outputs: Collection[str],
-) -> RegisteredResource:
+def registration(urn: str, news: Mapping[str, Any], **options: Any) -> RegisteredResource:
+    """What a program registering `news` under `urn`, with resource `options`, sends the engine."""
+    for key in ("ignore_changes", "replace_on_changes", "additional_secret_outputs"):
+        if key in options:
+            options[key] = tuple(options[key])
+    if "secret_keys" in options:
+        options["secret_keys"] = frozenset(options["secret_keys"])
     name, type_ = urn_name_type(urn)
-    return RegisteredResource(
-        type=type_,
-        name=name,
-        urn=urn,
-        inputs=dict(news),
-        secret_keys=frozenset(secret_keys),
-        delete_before_replace=delete_before_replace,
-        ignore_changes=tuple(ignore_changes),
-        replace_on_changes=tuple(replace_on_changes),
-        replacement_trigger=replacement_trigger,
-        additional_secret_outputs=tuple(additional_secret_outputs),
-    )
+    return RegisteredResource(type=type_, name=name, urn=urn, inputs=dict(news), **options)
 
 
 def _config_string(value: Any) -> str:
