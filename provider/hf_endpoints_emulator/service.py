@@ -87,26 +87,22 @@ class EndpointService:
 
     # Reading
 
+    def _situation(self, record: EndpointRecord) -> dict[str, Any]:
+        """What the lifecycle of `record` depends on besides its schedule, as of now."""
+        return {
+            "scaling": _scaling(record.config),
+            "timings": self.timings,
+            "now": self.clock(),
+            "last_activity": record.last_activity,
+            "busy": self.activity.busy(record.id),
+        }
+
     def observe(self, record: EndpointRecord) -> lifecycle.Observation:
-        return lifecycle.observe(
-            record.schedule,
-            _scaling(record.config),
-            self.timings,
-            self.clock(),
-            record.last_activity,
-            self.activity.busy(record.id),
-        )
+        return lifecycle.observe(record.schedule, **self._situation(record))
 
     def transitions(self, record: EndpointRecord) -> list[lifecycle.Transition]:
         """Every state the endpoint has entered since it was created, with when."""
-        current = lifecycle.transitions(
-            record.schedule,
-            _scaling(record.config),
-            self.timings,
-            self.clock(),
-            record.last_activity,
-            self.activity.busy(record.id),
-        )
+        current = lifecycle.transitions(record.schedule, **self._situation(record))
         return [*record.history, *current]
 
     def logs(self, record: EndpointRecord) -> list[LogLine]:
