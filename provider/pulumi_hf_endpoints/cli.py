@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._version import __version__
 
@@ -31,6 +33,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Deploy, call, change and destroy an endpoint against a local emulator.",
     ),
 }
+
+
+BROKEN_PIPE_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
+"""Exit status when the reader of stdout went away (`| head`), as a Unix tool killed by it."""
+INTERRUPTED_STATUS = 130
+"""Exit status on Ctrl-C, as a shell reports SIGINT."""
+
+
+def guarded(
+    body: Callable[[], int],
+    service_errors: tuple[type[BaseException], ...],
+    *,
+    error_prefix: str = "",
+) -> int:
+    """Run a verb that prints as it goes, and end it the way Unix tools end: a service error is
+    one line on stderr and status 1, a bad argument status 2, Ctrl-C 130, and a reader that went
+    away 141, quietly."""
+    try:
+        return body()
+    except service_errors as error:
+        print(f"{error_prefix}error: {error}", file=sys.stderr)
+        return 1
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except BrokenPipeError:
+        # Python would flush stdout again at exit and report the broken pipe, so point stdout
+        # at /dev/null first (the Python docs' "Note on SIGPIPE",
+        # https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_STATUS
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:

@@ -12,11 +12,10 @@ it quietly with 141, the status of a tool that SIGPIPE ended.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 from typing import Any, TextIO
 
+from .cli import guarded
 from .inference import EndpointClient, InferenceError
 
 _SAMPLING = (
@@ -32,7 +31,6 @@ _SAMPLING = (
 #: would otherwise generate until the model's context is full.
 DEFAULT_MAX_NEW_TOKENS = 100
 #: Exit status after the reader of stdout went away: 128 + SIGPIPE, as for a Unix tool.
-BROKEN_PIPE_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -90,28 +88,14 @@ def _sampling(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    def talk() -> int:
         with EndpointClient(args.url, args.token, retry_timeout=args.retry_timeout) as client:
             if args.command == "generate":
                 return _generate(client, args, sys.stdin, sys.stdout)
             return _chat(client, args, sys.stdin, sys.stdout)
-    except InferenceError as error:
-        print(f"\nerror: {error}", file=sys.stderr)
-        return 1
-    except (TypeError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader left (`| head`): stop quietly. Python would flush stdout again at exit and
-        # report the broken pipe, so point stdout at /dev/null first (the Python docs' advice
-        # in "Note on SIGPIPE", https://docs.python.org/3/library/signal.html#note-on-sigpipe).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return BROKEN_PIPE_STATUS
+
+    # A stream may be cut mid-line: the error starts on a line of its own.
+    return guarded(talk, (InferenceError,), error_prefix="\n")
 
 
 def _generate(

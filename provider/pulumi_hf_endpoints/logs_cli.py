@@ -14,13 +14,11 @@ tool that SIGPIPE ended. The token and API URL are found as by the library: `--t
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 
+from .cli import guarded
+
 #: Exit status after the reader of stdout went away: 128 + SIGPIPE, as for a Unix tool.
-BROKEN_PIPE_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
-INTERRUPTED_STATUS = 130
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -67,25 +65,7 @@ def _split(endpoint: str) -> tuple[str | None, str]:
 def run(args: argparse.Namespace) -> int:
     from .client.errors import EndpointsApiError
 
-    try:
-        return _print_logs(args)
-    except EndpointsApiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (TypeError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        return INTERRUPTED_STATUS
-    except BrokenPipeError:
-        # The reader left (`| head`): stop quietly. Python would flush stdout again at exit and
-        # report the broken pipe, so point stdout at /dev/null first (the Python docs' advice
-        # in "Note on SIGPIPE", https://docs.python.org/3/library/signal.html#note-on-sigpipe).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return BROKEN_PIPE_STATUS
+    return guarded(lambda: _print_logs(args), (EndpointsApiError,))
 
 
 def _print_logs(args: argparse.Namespace) -> int:

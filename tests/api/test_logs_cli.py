@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from hf_endpoints_emulator.testing import EmulatorHandle, http_client
-from pulumi_hf_endpoints import logs_cli
+from pulumi_hf_endpoints import cli
 from pulumi_hf_endpoints.cli import build_parser, main
 from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.emulator.control_plane_testkit import Endpoints, endpoint_body
@@ -101,7 +101,7 @@ def test_ctrl_c_ends_follow_quietly(chat: EndpointsApi, emulator: EmulatorHandle
     finally:
         process.kill()
         process.wait()
-    assert process.returncode == logs_cli.INTERRUPTED_STATUS == 130
+    assert process.returncode == cli.INTERRUPTED_STATUS == 130
     assert "Traceback" not in err and err.strip() == ""
 
 
@@ -119,7 +119,7 @@ def test_a_closed_pipe_ends_it_quietly(chat: EndpointsApi, emulator: EmulatorHan
         )
     finally:
         os.close(write_end)
-    assert done.returncode == logs_cli.BROKEN_PIPE_STATUS == 141
+    assert done.returncode == cli.BROKEN_PIPE_STATUS == 141
     assert done.stderr == b""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_hf_endpoints import inference_cli
+from pulumi_hf_endpoints import cli, inference_cli
 from pulumi_hf_endpoints.cli import build_parser, main
 from pulumi_hf_endpoints.inference import EndpointClient
 from tests.inference.conftest import Emu
@@ -87,7 +87,7 @@ def test_a_closed_pipe_ends_generate_quietly(emu: Emu, stream: bool) -> None:
         )
     finally:
         os.close(write_end)
-    assert done.returncode == inference_cli.BROKEN_PIPE_STATUS == 141
+    assert done.returncode == cli.BROKEN_PIPE_STATUS == 141
     assert done.stderr == b""  # no traceback, no "Exception ignored" at exit
 
 
