@@ -7,6 +7,7 @@ call time, and the HTTP client is created lazily in the provider process.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -14,8 +15,8 @@ import secrets as _random
 import threading
 import time
 import warnings
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -164,6 +165,49 @@ def _without_secrets(message: str, *specs: spec.EndpointSpec) -> str:
     return redact(message, secret_values(*specs))
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _secret_values_in(bags: Iterable[Any]) -> list[str]:
+    """The secret values in Pulumi property bags (`secrets`, the registry password), without
+    validating them: an error must never show one, whatever state its inputs are in."""
+    values: list[str] = []
+    for bag in bags:
+        if not isinstance(bag, Mapping):
+            continue
+        secrets = bag.get("secrets")
+        if isinstance(secrets, Mapping):
+            values += [v for v in secrets.values() if isinstance(v, str) and v]
+        image = bag.get("customImage")
+        credentials = image.get("credentials") if isinstance(image, Mapping) else None
+        password = credentials.get("password") if isinstance(credentials, Mapping) else None
+        if isinstance(password, str) and password:
+            values.append(password)
+    return sorted(set(values), key=len, reverse=True)
+
+
+def _keeps_secrets_out(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A provider operation whose errors never carry a secret value of the endpoint it works
+    on: the service's messages may quote one (a validation error, a crashed container's
+    output), and Pulumi shows errors in full."""
+
+    @functools.wraps(method)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except ResourceError as exc:
+            from .client.messages import redact
+
+            message = str(exc)
+            clean = redact(message, _secret_values_in([*args, *kwargs.values()]))
+            if clean == message:
+                raise
+            raise ResourceError(clean) from None
+
+    return guarded
+
+
 def _split_id(id_: str) -> tuple[str, str]:
     namespace, sep, name = id_.rpartition("/")
     if not sep or not namespace or not name:
@@ -284,6 +328,7 @@ class InferenceEndpointProvider(ResourceProvider):
 
     # --- create ---------------------------------------------------------------------------
 
+    @_keeps_secrets_out
     def create(self, props: dict[str, Any]) -> CreateResult:
         from . import spec
 
@@ -411,6 +456,7 @@ class InferenceEndpointProvider(ResourceProvider):
 
     # --- update ---------------------------------------------------------------------------
 
+    @_keeps_secrets_out
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         from . import spec
 
@@ -459,6 +505,7 @@ class InferenceEndpointProvider(ResourceProvider):
 
     # --- read / delete --------------------------------------------------------------------
 
+    @_keeps_secrets_out
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh (props = the outputs in state) or `InferenceEndpoint.get` (props = nothing
         but the provider: the engine passes the program's inputs as the state)."""
@@ -490,6 +537,7 @@ class InferenceEndpointProvider(ResourceProvider):
         outputs = {**live, **inputs, **spec.status_outputs(info), INPUT_KEYS_KEY: keys}
         return ReadResult(id_=id_, outs=self._priced(outputs, api, namespace, info), inputs=inputs)
 
+    @_keeps_secrets_out
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         namespace, name = _split_id(id_)
         api, config = self._client()

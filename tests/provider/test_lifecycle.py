@@ -332,3 +332,21 @@ def declare_get(name: str, id_: str) -> Any:
 
     (res,) = capture_program(lambda: InferenceEndpoint.get(name, id_))
     return res
+
+
+def test_a_service_message_quoting_a_secret_never_reaches_the_error(
+    live_host: ProviderHost, emulator: Any
+) -> None:
+    secret_value = "sv-quoted-by-the-service-31337"
+    emulator.faults.respond(
+        400,
+        method="POST",
+        path=f"/v2/endpoint/{emulator.user}",
+        message=f"model.secrets.API_KEY: value {secret_value} is not allowed",
+    )
+    res = declare("quoted", **GPT2, name="quoted-secret", secrets={"API_KEY": secret_value})
+    with pytest.raises(ProviderError) as info:
+        Engine(live_host).up(res.urn, res.inputs)
+    assert "400 Bad Request" in info.value.message and "is not allowed" in info.value.message
+    assert secret_value not in info.value.details
+    assert secret_value not in live_host.stderr_text()
