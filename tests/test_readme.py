@@ -170,6 +170,14 @@ SECTIONS = {
         "## Testing without the Pulumi CLI",
         "## The floor-SDK virtualenv",
     ),
+    "architecture.md": (
+        "## Module map: `pulumi_hf_endpoints`",
+        "## Module map: `hf_endpoints_emulator`",
+        "## How `pulumi up` flows",
+        "## Where the errors are",
+        "## Rules that keep existing stacks working",
+        "## How the tests are organised",
+    ),
 }
 
 
@@ -179,6 +187,22 @@ def test_every_page_keeps_its_sections() -> None:
         text = "\n" + page(name)
         for heading in headings:
             assert f"\n{heading}\n" in text, (name, heading)
+
+
+def test_the_architecture_page_maps_every_module() -> None:
+    """Each module of both packages has its line in docs/architecture.md."""
+    text = page("architecture.md")
+    for package in ("pulumi_hf_endpoints", "hf_endpoints_emulator"):
+        root = ROOT / "provider" / package
+        for module in root.rglob("*.py"):
+            relative = module.relative_to(root)
+            if relative.parts[:2] == ("demo", "project"):
+                names = ["demo/project/"]
+            elif relative.name == "__init__.py" and len(relative.parts) > 1:
+                names = [relative.as_posix(), f"{relative.parent.as_posix()}/"]  # the package
+            else:
+                names = [relative.as_posix()]
+            assert any(f"`{name}`" in text for name in names), f"{package}/{relative}"
 
 
 def test_the_docs_refer_only_to_what_the_repository_holds() -> None:
