@@ -32,8 +32,8 @@ import httpx
 import pytest
 
 from pulumi_hf_endpoints import __version__
-from pulumi_hf_endpoints.api import EndpointsApi
 from pulumi_hf_endpoints.cli import COMMANDS
+from pulumi_hf_endpoints.client.api import EndpointsApi
 from tests.inference.inference_testkit import deploy
 
 pytestmark = pytest.mark.wheel
@@ -149,7 +149,7 @@ def test_the_wheel_ships_the_product_and_the_demo_project(installed: Installed) 
     assert tops == {
         "pulumi_hf_endpoints",
         "hf_endpoints_emulator",
-        "pulumi_hf_endpoints-0.1.0.dist-info",
+        f"pulumi_hf_endpoints-{__version__}.dist-info",
     }
     for data in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
         assert f"pulumi_hf_endpoints/demo/project/{data}" in names
