@@ -1,11 +1,12 @@
-"""Regenerate the README's property tables (the resource's, and its functions') from schema.json.
+"""Regenerate the docs' reference tables (the resource's, and its functions') from schema.json.
 
-    python scripts/property_table.py            # rewrite README.md between the markers
-    python scripts/property_table.py --check    # exit 1 (and show the diff) when README.md is stale
+    python scripts/property_table.py            # rewrite the docs between the markers
+    python scripts/property_table.py --check    # exit 1 (and show the diff) when a page is stale
 
 The tables are generated so that they cannot drift from the schema; tests/test_readme.py fails
-when someone edits one without the other. Two blocks: the resource's properties and config, and
-the functions that run in the program (`get_hardware`, `list_endpoints`) with their results.
+when someone edits one without the other. Two blocks, each in its page: the resource's
+properties and config in docs/resource.md, and the functions that run in the program
+(`get_hardware`, `list_endpoints`) with their results in docs/functions.md.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def render(schema: dict[str, Any]) -> str:
     out: list[str] = [
         BEGIN,
         "",
-        "#### Inputs",
+        "### Inputs",
         "",
         "`*` required. Python takes the snake_case name (`instance_type=`); state, config and",
         "`pulumi preview` use the camelCase one. *Change* says what changing the input does.",
@@ -123,20 +124,20 @@ def render(schema: dict[str, Any]) -> str:
         for name, prop in resource["properties"].items()
         if name not in inputs
     ]
-    out += ["", "#### Outputs", "", "Every input, as applied, plus:", ""]
+    out += ["", "### Outputs", "", "Every input, as applied, plus:", ""]
     out += table(["Property", "Python", "Type", "Description"], outputs)
-    out += ["", "#### `customImage` (`CustomImageArgs`, or a dict with the same keys)", ""]
+    out += ["", "### `customImage` (`CustomImageArgs`, or a dict with the same keys)", ""]
     out += table(["Key", "Type", "Default", "Description"], object_rows(types[IMAGE], types))
-    out += ["", "#### `customImage.credentials` (`RegistryCredentialsArgs`)", ""]
+    out += ["", "### `customImage.credentials` (`RegistryCredentialsArgs`)", ""]
     out += table(["Key", "Type", "Default", "Description"], object_rows(types[CREDENTIALS], types))
-    out += ["", "#### `privateService` (`PrivateServiceArgs`, or a dict with the same keys)", ""]
+    out += ["", "### `privateService` (`PrivateServiceArgs`, or a dict with the same keys)", ""]
     rows = object_rows(types[PRIVATE_SERVICE], types)
     out += table(["Key", "Type", "Default", "Description"], rows)
     config_rows = [
         [f"`huggingface:{name}`", type_of(prop, types), prop.get("description", "")]
         for name, prop in schema["config"]["variables"].items()
     ]
-    out += ["", "#### Stack configuration", ""]
+    out += ["", "### Stack configuration", ""]
     out += table(["Key", "Type", "Description"], config_rows)
     out += ["", END]
     return "\n".join(out)
@@ -150,7 +151,7 @@ def render_functions(schema: dict[str, Any]) -> str:
     object_types: list[str] = []
     for token, function in schema.get("functions", {}).items():
         python = snake(token.rsplit(":", 1)[-1])
-        out += ["", f"#### `{python}(...)` / `{python}_output(...)`", ""]
+        out += ["", f"### `{python}(...)` / `{python}_output(...)`", ""]
         arguments = [
             [f"`{snake(name)}`", type_of(prop, types), prop.get("description", "")]
             for name, prop in function["inputs"]["properties"].items()
@@ -170,7 +171,7 @@ def render_functions(schema: dict[str, Any]) -> str:
     for token in object_types:
         spec = types[token]
         required = set(spec.get("required", []))
-        out += ["", f"#### `{token.rsplit(':', 1)[-1]}`", ""]
+        out += ["", f"### `{token.rsplit(':', 1)[-1]}`", ""]
         rows = [
             [
                 f"`{snake(name)}`",
@@ -184,35 +185,42 @@ def render_functions(schema: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def updated(readme: str, block: str, begin: str = BEGIN, end_marker: str = END) -> str:
-    start, end = readme.find(begin), readme.find(end_marker)
+def updated(page: str, block: str, begin: str, end_marker: str, path: Path) -> str:
+    start, end = page.find(begin), page.find(end_marker)
     if start < 0 or end < start:
-        raise SystemExit(f"README.md has no '{begin}' ... '{end_marker}' markers")
-    return readme[:start] + block + readme[end + len(end_marker) :]
+        raise SystemExit(f"{path} has no '{begin}' ... '{end_marker}' markers")
+    return page[:start] + block + page[end + len(end_marker) :]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only report whether it is stale")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--resource-doc", type=Path, default=ROOT / "docs" / "resource.md")
+    parser.add_argument("--functions-doc", type=Path, default=ROOT / "docs" / "functions.md")
     parser.add_argument("--schema", type=Path, default=ROOT / "schema.json")
     args = parser.parse_args(argv)
-    readme = args.readme.read_text()
     schema = json.loads(args.schema.read_text())
-    fresh = updated(readme, render(schema))
-    fresh = updated(fresh, render_functions(schema), FUNCTIONS_BEGIN, FUNCTIONS_END)
-    if fresh == readme:
-        return 0
-    if args.check:
-        diff = difflib.unified_diff(
-            readme.splitlines(), fresh.splitlines(), "README.md", "from schema.json", lineterm=""
-        )
-        print("\n".join(diff))
-        print("README.md is stale: run `python scripts/property_table.py`", file=sys.stderr)
-        return 1
-    args.readme.write_text(fresh)
-    print(f"updated {args.readme}")
-    return 0
+    blocks = [
+        (args.resource_doc, render(schema), BEGIN, END),
+        (args.functions_doc, render_functions(schema), FUNCTIONS_BEGIN, FUNCTIONS_END),
+    ]
+    stale = 0
+    for path, block, begin, end in blocks:
+        page = path.read_text()
+        fresh = updated(page, block, begin, end, path)
+        if fresh == page:
+            continue
+        if args.check:
+            diff = difflib.unified_diff(
+                page.splitlines(), fresh.splitlines(), str(path), "from schema.json", lineterm=""
+            )
+            print("\n".join(diff))
+            print(f"{path} is stale: run `python scripts/property_table.py`", file=sys.stderr)
+            stale = 1
+            continue
+        path.write_text(fresh)
+        print(f"updated {path}")
+    return stale
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Every Python code block of the README runs as written, against a local emulator.
+"""Every Python code block of the README and of docs/*.md runs as written, against an emulator.
 
 A block may be preceded by a marker comment that says how to run it:
 
@@ -10,10 +10,11 @@ A block may be preceded by a marker comment that says how to run it:
   `url` is a deployed text-generation endpoint's URL, `token` a token that may call it;
 - `<!-- snippet: skip -->`: not meant to run (none today).
 
-Every block runs with `HF_TOKEN` and `HF_ENDPOINTS_API_URL` set to the emulator's, as the README
-tells readers to export them, and with the README's emulator address (`127.0.0.1:8765`) replaced
-by the test emulator's. The JavaScript block runs with node when `README_JS_MODULES` names a
-directory whose `node_modules` holds `@huggingface/inference` (the suite installs nothing).
+Every block runs with `HF_TOKEN` and `HF_ENDPOINTS_API_URL` set to the emulator's, as the pages
+tell readers to export them, and with the pages' emulator address (`127.0.0.1:8765`) replaced by
+the test emulator's. The JavaScript block (docs/helpers.md) runs with node when
+`README_JS_MODULES` names a directory whose `node_modules` holds `@huggingface/inference` (the
+suite installs nothing).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tests.harness import Engine, EngineMonitor, ProviderHost, run_program
 from tests.inference.inference_testkit import deploy
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 README_EMULATOR = "http://127.0.0.1:8765"
 BLOCK = re.compile(
     r"(?:<!-- snippet: (?P<marker>[^>]*?) -->\n)?```(?P<language>python|javascript)\n"
@@ -43,29 +44,36 @@ BLOCK = re.compile(
 )
 
 
-def blocks(language: str) -> list[tuple[int, str, str]]:
-    """(line, marker, code) of every block in `language`, in README order."""
+def blocks(language: str) -> list[tuple[str, str, str]]:
+    """(where, marker, code) of every block in `language`, page by page in order; `where` is
+    `page:line`, the line the code starts on."""
     found = []
-    for match in BLOCK.finditer(README):
-        if match["language"] == language:
-            line = README.count("\n", 0, match.start("code"))
-            found.append((line, (match["marker"] or "").strip(), match["code"]))
+    for page in PAGES:
+        text = page.read_text()
+        for match in BLOCK.finditer(text):
+            if match["language"] == language:
+                line = text.count("\n", 0, match.start("code")) + 1
+                where = f"{page.relative_to(ROOT)}:{line}"
+                found.append((where, (match["marker"] or "").strip(), match["code"]))
     return found
 
 
 PYTHON_BLOCKS = blocks("python")
 
 
-def test_the_readme_has_the_python_blocks_this_test_knows_how_to_run() -> None:
-    assert len(PYTHON_BLOCKS) >= 6
-    for line, marker, _ in PYTHON_BLOCKS:
+def test_the_pages_have_the_python_blocks_this_test_knows_how_to_run() -> None:
+    per_page = {where.split(":")[0] for where, _, _ in PYTHON_BLOCKS}
+    assert per_page >= {"README.md", "docs/resource.md", "docs/functions.md", "docs/helpers.md"}
+    assert "docs/emulator.md" in per_page
+    assert len(PYTHON_BLOCKS) >= 8
+    for where, marker, _ in PYTHON_BLOCKS:
         kind = marker.split(" ", 1)[0]
-        assert kind in ("", "pulumi-program", "given", "skip"), (line, marker)
+        assert kind in ("", "pulumi-program", "given", "skip"), (where, marker)
 
 
 @pytest.fixture
 def world(make_emulator: Any, tmp_path: Path) -> dict[str, Any]:
-    """The emulator the README's readers start, and what the snippets' text assumes exists."""
+    """The emulator the pages' readers start, and what the snippets' text assumes exists."""
     emulator = make_emulator(orgs=("emulator-org", "my-org"))
     with EndpointsApi(emulator.token, api_url=emulator.api_url) as api:
         url = deploy(api, emulator.user, "readme-endpoint")["status"]["url"]
@@ -81,17 +89,17 @@ def world(make_emulator: Any, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("line", "marker", "code"), PYTHON_BLOCKS, ids=[f"line-{b[0]}" for b in PYTHON_BLOCKS]
+    ("where", "marker", "code"), PYTHON_BLOCKS, ids=[b[0] for b in PYTHON_BLOCKS]
 )
 def test_python_block_runs_as_written(
-    line: int, marker: str, code: str, world: dict[str, Any]
+    where: str, marker: str, code: str, world: dict[str, Any]
 ) -> None:
     if marker.startswith("skip"):
-        pytest.skip(f"README line {line} is marked as not meant to run")
+        pytest.skip(f"{where} is marked as not meant to run")
     emulator = world["emulator"]
     source = code.replace(README_EMULATOR, emulator.base_url)
     if marker == "pulumi-program":
-        run_pulumi_program(source, line, emulator)
+        run_pulumi_program(source, where, emulator)
         return
     # A fresh interpreter, as a reader's: nothing imported beforehand hides a missing import.
     given = ""
@@ -106,10 +114,10 @@ def test_python_block_runs_as_written(
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, f"README.md line {line}:\n{done.stderr}"
+    assert done.returncode == 0, f"{where}:\n{done.stderr}"
 
 
-def run_pulumi_program(source: str, line: int, emulator: Any) -> None:
+def run_pulumi_program(source: str, where: str, emulator: Any) -> None:
     env = {"PULUMI_HF_ENDPOINTS_POLL_INTERVAL": "0.05"}
     with ProviderHost(env=env) as host:
         host.configure(
@@ -120,12 +128,12 @@ def run_pulumi_program(source: str, line: int, emulator: Any) -> None:
         monitor = EngineMonitor(engine, "readme", "dev", preview=False)
 
         def program() -> None:
-            # The stack config the README has readers set, which the program's functions
+            # The stack config the quickstart has readers set, which the program's functions
             # (get_hardware...) read as the provider does.
             pulumi.runtime.set_all_config(
                 {"huggingface:token": emulator.token, "huggingface:apiUrl": emulator.api_url}
             )
-            exec(compile(source, f"README.md:{line}", "exec"), {"__name__": "__main__"})
+            exec(compile(source, where, "exec"), {"__name__": "__main__"})
 
         run_program(program, monitor, project="readme", stack="dev", preview=False)
         assert not monitor.errors, monitor.errors
@@ -136,6 +144,10 @@ def run_pulumi_program(source: str, line: int, emulator: Any) -> None:
 
 
 JS_BLOCKS = blocks("javascript")
+
+
+def test_the_javascript_block_is_found() -> None:
+    assert [where.split(":")[0] for where, _, _ in JS_BLOCKS] == ["docs/helpers.md"]
 
 
 @pytest.mark.skipif(

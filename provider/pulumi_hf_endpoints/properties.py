@@ -28,7 +28,7 @@ PRICE_PER_HOUR = "pricePerHour"
 # Inputs that steer the provider and never reach the service.
 LIFECYCLE_INPUTS = ("paused", "wait", "waitTimeout", "adoptExisting")
 # Properties whose change replaces the endpoint: the service cannot change them in place (the
-# README's "Update or replacement" gives the evidence for `type` and `privateService`).
+# "Update or replacement" in docs/resource.md gives the evidence for `type` and `privateService`).
 REPLACE_ON_CHANGES = ("name", "namespace", "vendor", "region", "type", "privateService")
 # Properties kept secret in state and never echoed in messages.
 SECRET_PROPERTIES = ("secrets",)

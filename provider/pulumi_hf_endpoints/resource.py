@@ -77,7 +77,7 @@ class PrivateServiceArgs:
 
 @dataclass(kw_only=True)
 class InferenceEndpointArgs:
-    """The arguments of an `InferenceEndpoint`; see schema.json or the README for each one."""
+    """The arguments of an `InferenceEndpoint`; see schema.json or docs/resource.md for each one."""
 
     repository: pulumi.Input[str]
     framework: pulumi.Input[str]

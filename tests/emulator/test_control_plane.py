@@ -265,8 +265,9 @@ def test_update_restating_type_name_and_provider_is_accepted(client: httpx.Clien
 
 @pytest.mark.parametrize("new_type", ["public", "private"])
 def test_update_refuses_to_change_the_type(client: httpx.Client, ns: str, new_type: str) -> None:
-    """No documentation of the service offers a type change on an existing endpoint (README,
-    "Update or replacement"): a new endpoint is needed, and the endpoint is left unchanged."""
+    """No documentation of the service offers a type change on an existing endpoint
+    (docs/resource.md, "Update or replacement"): a new endpoint is needed, and the endpoint is
+    left unchanged."""
     _create_full(client, ns)
     response = client.put(f"{ns}/full", json={"type": new_type, "tags": ["prod"]})
     assert response.status_code == 400

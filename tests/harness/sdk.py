@@ -2,7 +2,7 @@
 
 The suite runs on the newest 3.x, and its engine-model and demo tests also on the oldest SDK that
 pyproject.toml allows (`make test-pulumi-floor`). Tests of a host behaviour that older SDKs lack
-are skipped there, with these conditions; the README's "Which Pulumi versions" lists them.
+are skipped there, with these conditions; "Which Pulumi versions" in docs/resource.md lists them.
 """
 
 from __future__ import annotations

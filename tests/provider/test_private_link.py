@@ -163,7 +163,7 @@ def test_changing_private_service_replaces_the_endpoint(
 def test_changing_type_replaces_the_endpoint(
     live_host: ProviderHost, emulator: EmulatorHandle, name: str | None
 ) -> None:
-    """The service's documentation offers no type change on an existing endpoint (README,
+    """The service's documentation offers no type change on an existing endpoint (docs/resource.md,
     "Update or replacement"): a new endpoint gets the new type, at a new URL."""
     engine = Engine(live_host)
     named = {"name": name} if name else {}
