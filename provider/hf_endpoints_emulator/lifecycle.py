@@ -27,7 +27,8 @@ FAILURES = (FAILED, UPDATE_FAILED)
 
 STATES = (PENDING, INITIALIZING, UPDATING, UPDATE_FAILED, RUNNING, PAUSED, FAILED, SCALED_TO_ZERO)
 
-#: The service's default when minReplica is 0 and no timeout is set (reference §6).
+#: The service's default when minReplica is 0 and no timeout is set (the Inference Endpoints
+#: autoscaling guide, https://huggingface.co/docs/inference-endpoints/guides/autoscaling).
 DEFAULT_SCALE_TO_ZERO_MINUTES = 15
 
 MESSAGES = {

@@ -1,6 +1,7 @@
 """Each endpoint's own URL, `{base}/endpoints/{id}`: the service's proxy in front of the replicas.
 
-It answers what the real proxy answers before a request reaches a model (reference §5.1):
+It answers what the real proxy answers before a request reaches a model
+(as huggingface_hub's `InferenceEndpoint` and the service's own error pages show it):
 auth per endpoint type, 400 when paused, 503 when scaled to zero (and wakes the endpoint, or
 holds the request when `X-Scale-Up-Timeout` is sent), 503 while not running, 200 on the health
 route once running. Anything else goes to the serving layer (`ServingLayer.handle`).

@@ -15,7 +15,8 @@ EndpointType = Literal["public", "authenticated", "private"]
 
 
 def _reject_null(value: Any) -> Any:
-    """Fields that may be omitted but not sent as null (e.g. `model.task`, reference §5.1)."""
+    """Fields that may be omitted but not sent as null (e.g. `model.task`: the service
+    answers 400 "model.task: expected value" to a null)."""
     if value is None:
         raise ValueError("expected value")
     return value

@@ -22,7 +22,7 @@ NAME_RULE = (
 SCALE_TO_ZERO_RANGE = (15, 2880)
 MAX_REPLICAS = 1000
 
-#: Image variants (reference §3.3). The managed ones need no container URL.
+#: Image variants (the service's `model.image` union). The managed ones need no container URL.
 MANAGED_IMAGES = ("huggingface", "huggingfaceNeuron")
 CONTAINER_IMAGES = (
     "custom",

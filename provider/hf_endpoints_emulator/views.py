@@ -1,8 +1,8 @@
 """The JSON the service answers for an endpoint (`EndpointWithStatus`).
 
-Every key huggingface_hub reads with `[]` is always present (reference §4.2). Secrets are
+Every key huggingface_hub reads with `[]` is always present. Secrets are
 redacted on read: keys are kept, each value becomes `""`. Registry credentials come back as
-`{"username": "", "password": null}`, as observed on the service (reference §3.3).
+`{"username": "", "password": null}`, as the service answers it.
 """
 
 from __future__ import annotations

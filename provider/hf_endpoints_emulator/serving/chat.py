@@ -1,5 +1,5 @@
 """The OpenAI-compatible routes: `/v1/chat/completions`, `/v1/completions`,
-`/chat_tokenize` (reference §6). They reuse TGI's validation and engine: a chat request
+`/chat_tokenize`. They reuse TGI's validation and engine: a chat request
 becomes a `GenerateRequest` over the chat-templated prompt, as in TGI's `chat.rs`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""TGI's error bodies and status codes (reference §4, §5)."""
+"""TGI's error bodies and status codes, as TGI's router answers them."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class TemplateError(ServingError):
 
 
 class OpenAIRequestError(ServingError):
-    """The completions route's own 422s, whose `error_type` is a phrase (reference §5)."""
+    """The completions route's own 422s, whose `error_type` is a phrase."""
 
     status_code = 422
 

@@ -91,7 +91,7 @@ def generate_body(
     result: GenerationResult,
     candidates: list[tuple[GenerationResult, int]],
 ) -> dict[str, Any]:
-    """`GenerateResponse` (reference §3); `details` only when asked for."""
+    """`GenerateResponse` (TGI's OpenAPI); `details` only when asked for."""
     prefix = valid.inputs if valid.return_full_text else ""
     body: dict[str, Any] = {"generated_text": prefix + result.generated_text}
     if valid.details or valid.decoder_input_details:

@@ -1,4 +1,5 @@
-"""TGI request bodies: JSON reading with serde's rules, then TGI's validation (reference §2).
+"""TGI request bodies: JSON reading with serde's rules, then TGI's validation (its
+`validation.rs`).
 
 Two stages, as in TGI: `read_*` plays axum's `Json` extractor (415/400/422 plain-text
 errors on bad bodies and wrong types), `validate` plays the router's `Validation`

@@ -1,5 +1,6 @@
 """TGI's own routes: `POST /` (compat), `/generate`, `/generate_stream`, `/tokenize`,
-`/info`, `/metrics`, `/v1/models` (reference §1-§4, §7)."""
+`/info`, `/metrics`, `/v1/models`, as TGI's OpenAPI
+describes them."""
 
 from __future__ import annotations
 
