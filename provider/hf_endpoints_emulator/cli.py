@@ -17,6 +17,7 @@ from .config import (
     DEFAULT_ORG,
     DEFAULT_PORT,
     DEFAULT_USER,
+    KEEP_ALIVE_SECONDS,
     EmulatorConfig,
     Timings,
     User,
@@ -194,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             access_log=args.log_level == "debug",
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     )
     server.run(sockets=[sock])

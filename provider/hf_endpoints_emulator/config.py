@@ -34,6 +34,12 @@ def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
 
 DISTRIBUTION = "pulumi-hf-endpoints"
 
+KEEP_ALIVE_SECONDS = 60
+"""How long an idle connection stays open. Load balancers in front of services commonly keep 60
+seconds; HTTP clients' own default is shorter (httpx: 5 s), so it is the client that closes an
+idle connection, never the server just as the client reuses it (a reset that looks like an
+outage to a client that does not retry)."""
+
 
 def emulator_version() -> str:
     """The version of the distribution that ships the emulator (and the provider it tests)."""

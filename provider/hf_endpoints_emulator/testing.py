@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from .config import DEFAULT_USER, EmulatorConfig, Timings, generate_token
+from .config import DEFAULT_USER, KEEP_ALIVE_SECONDS, EmulatorConfig, Timings, generate_token
 from .serving_protocol import ServingLayer
 
 _TIMING_FIELDS = {f.name for f in dataclasses.fields(Timings)}
@@ -267,7 +267,13 @@ def run_emulator(
     app = create_app(config, serving_factory)
     config = app.state.emulator.config
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="emulator"
