@@ -173,16 +173,26 @@ def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulat
 
 
 class StatusWatcher:
-    """Polls the emulator's control plane and reports every endpoint's state changes."""
+    """Reports every endpoint's state changes, read from the emulator's record of them.
+
+    Polling the status alone would miss a phase shorter than the interval (the demo's fast
+    phases are 0.2 s); the emulator's `/emulator/.../transitions` route lists every state an
+    endpoint entered, so each poll prints the ones not yet shown, in order.
+    """
 
     def __init__(self, emulator: Emulator, console: Console, interval: float = 0.2) -> None:
         self._emulator = emulator
         self._console = console
         self._interval = interval
-        self._seen: dict[str, tuple[str, int, int]] = {}
+        self._shown: dict[str, tuple[int, int, int]] = {}  # name -> (transitions, ready, target)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="status-watcher", daemon=True)
         self._api = emulator.api()
+        self._admin = httpx.Client(
+            base_url=f"{emulator.base_url}/emulator",
+            headers={"authorization": f"Bearer {emulator.token}"},
+            timeout=10,
+        )
         self._poll_lock = threading.Lock()
 
     def __enter__(self) -> StatusWatcher:
@@ -194,6 +204,7 @@ class StatusWatcher:
         self._thread.join(5)
         self.flush()
         self._api.close()
+        self._admin.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -203,26 +214,36 @@ class StatusWatcher:
     def flush(self) -> None:
         """Report what changed since the last poll, now (before a step reports its end)."""
         with self._poll_lock, suppress(Exception):  # a watcher never breaks the demo
-            self._poll(self._api)
+            self._poll()
 
-    def _poll(self, api: EndpointsApi) -> None:
-        current: dict[str, tuple[str, int, int]] = {}
-        for endpoint in api.list_endpoints(self._emulator.user):
-            status = endpoint.get("status") or {}
-            current[endpoint["name"]] = (
-                str(status.get("state")),
-                int(status.get("readyReplica") or 0),
-                int(status.get("targetReplica") or 0),
-            )
-        for name, (state, ready, target) in current.items():
-            before = self._seen.get(name)
-            if before == (state, ready, target):
-                continue
-            change = f"{before[0]} → {state}" if before and before[0] != state else state
-            self._console.line(f"  {name}: {change}  ({ready}/{target} replicas ready)")
-        for name in self._seen.keys() - current.keys():
+    def _states(self, name: str) -> list[str]:
+        answer = self._admin.get(f"/endpoints/{self._emulator.user}/{name}/transitions")
+        answer.raise_for_status()
+        return [str(t["state"]) for t in answer.json()["transitions"]]
+
+    def _poll(self) -> None:
+        listed = {
+            e["name"]: e.get("status") or {} for e in self._api.list_endpoints(self._emulator.user)
+        }
+        for name, status in listed.items():
+            states = self._states(name)
+            ready = int(status.get("readyReplica") or 0)
+            target = int(status.get("targetReplica") or 0)
+            count, was_ready, was_target = self._shown.get(name, (0, -1, -1))
+            if count > len(states):  # deleted and created again under the same name
+                count = 0
+            for index in range(count, len(states)):
+                change = f"{states[index - 1]} → {states[index]}" if index else states[index]
+                replicas = (
+                    f"  ({ready}/{target} replicas ready)" if index == len(states) - 1 else ""
+                )
+                self._console.line(f"  {name}: {change}{replicas}")
+            if count == len(states) and (ready, target) != (was_ready, was_target) and states:
+                self._console.line(f"  {name}: {states[-1]}  ({ready}/{target} replicas ready)")
+            self._shown[name] = (len(states), ready, target)
+        for name in self._shown.keys() - listed.keys():
             self._console.line(f"  {name}: deleted")
-        self._seen = current
+            del self._shown[name]
 
 
 # --- the stack, either way ---------------------------------------------------------------------
