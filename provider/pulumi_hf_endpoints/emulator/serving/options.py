@@ -27,8 +27,9 @@ class ServingOptions:
     models: Mapping[str, str] = field(default_factory=dict)
     #: TGI `--max-concurrent-requests`: in-flight generation requests per endpoint before 429.
     max_concurrent_requests: int = 128
-    #: Generations running at once per model (llama.cpp contexts); the rest queue.
-    max_concurrent_generations: int = 1
+    #: Generations decoded together per model (llama.cpp sequences sharing each batch,
+    #: TGI's batch size); the rest queue. Each slot reserves `max_total_tokens` KV cells.
+    max_concurrent_generations: int = 16
     max_best_of: int = 2
     max_stop_sequences: int = 4
     max_top_n_tokens: int = 5

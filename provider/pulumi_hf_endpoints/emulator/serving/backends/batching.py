@@ -1,0 +1,420 @@
+"""Continuous batching on llama.cpp: one context holds every running generation.
+
+TGI exists so that concurrent requests share each forward pass; one context per request
+would make them take turns. `BatchScheduler` owns one llama.cpp context with `slots`
+sequences and one decode thread. Each turn of its loop:
+
+1. drops the sequences whose generation ended or whose client went away, freeing their KV
+   cells at once, and admits queued requests into the free slots;
+2. prefills the new prompts (one batch for all of them, logits only where needed);
+3. samples each sequence's next token from its own logits row with its own sampler chain
+   and hands it to the session waiting for it;
+4. decodes one token of every running sequence in a single `llama_decode`.
+
+Each sequence has its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot):
+attention then runs over that sequence's cells only, so its logits are bitwise the same
+whether it runs alone or beside others (with a unified cache they drift), and a seeded
+request gives the same text under load. The price is memory reserved up front per slot.
+
+The scheduler decodes one token ahead of the consumer, which decides when a generation
+ends (stop sequences, `max_new_tokens`): a finished sequence may cost one extra row in
+the next batch. End-of-generation tokens are known here, so they cost nothing extra.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .base import Step
+
+Logits = np.ndarray[Any, Any]
+
+#: Tokens per prompt-processing `llama_decode` (llama-cpp-python's default `n_batch`).
+PREFILL_BATCH = 512
+
+
+class Cancelled(RuntimeError):
+    """The sequence was dropped because its consumer went away."""
+
+
+def log_softmax_at(logits: Logits, ids: Sequence[int]) -> list[float]:
+    """Log-probabilities of `ids` under one row of logits."""
+    peak = float(logits.max())
+    lse = peak + float(np.log(np.exp(logits - peak).sum()))
+    return [float(logits[i]) - lse for i in ids]
+
+
+@dataclass(eq=False)
+class Generation:
+    """One request inside the scheduler, shared with the session thread that serves it."""
+
+    input_ids: list[int]
+    logprobs: bool
+    cancel: threading.Event | None = None
+    #: Set once the prompt is in the KV cache (or the sequence failed: see `error`).
+    prefilled: threading.Event = field(default_factory=threading.Event)
+    prompt_logprobs: list[float | None] = field(default_factory=list)
+    error: BaseException | None = None
+    #: Steps (or the exception / `None` end marker) for the session, in order.
+    out: queue.SimpleQueue[Step | BaseException | None] = field(default_factory=queue.SimpleQueue)
+    # -- shared under the scheduler's lock --
+    sampler: Any = None
+    top_n: int = 0
+    released: bool = False
+    retired: bool = False
+    # -- decode thread only --
+    slot: int = -1
+    pos: int = 0
+    row: Logits | None = None
+    next_token: int | None = None
+
+    def gone(self) -> bool:
+        """The session is done with it, or its client disconnected."""
+        return self.released or (self.cancel is not None and self.cancel.is_set())
+
+
+class BatchScheduler:
+    """One llama.cpp context, `slots` sequences, one decode loop thread (module docstring)."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        slots: int,
+        n_ctx_seq: int,
+        n_threads: int | None,
+        is_eog: Callable[[int], bool],
+    ) -> None:
+        import llama_cpp as L
+
+        self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
+        self.n_ctx_seq = n_ctx_seq
+        self._is_eog = is_eog
+        self._n_vocab = int(L.llama_vocab_n_tokens(L.llama_model_get_vocab(model)))
+        params = L.llama_context_default_params()
+        params.n_seq_max = self.slots
+        params.n_ctx = n_ctx_seq * self.slots
+        params.n_batch = params.n_ubatch = PREFILL_BATCH
+        # llama-cpp-python's defaults, so that one stream runs as `Llama` would run it.
+        params.n_threads = n_threads or max(multiprocessing.cpu_count() // 2, 1)
+        params.n_threads_batch = multiprocessing.cpu_count()
+        params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        if hasattr(params, "kv_unified"):
+            params.kv_unified = False
+        self._ctx = L.llama_init_from_model(model, params)
+        if not self._ctx:
+            raise RuntimeError(f"llama.cpp could not create a context for {self.slots} slots")
+        if hasattr(L, "llama_n_ctx_seq"):
+            self.n_ctx_seq = min(n_ctx_seq, int(L.llama_n_ctx_seq(self._ctx)))
+        self._memory = L.llama_get_memory(self._ctx)
+        self._batch = L.llama_batch_init(max(PREFILL_BATCH, self.slots), 0, 1)
+        # Sampling input, reused: llama.cpp's `llama_token_data` is {int32 id, float logit, p}.
+        self._candidates = np.zeros(
+            self._n_vocab, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
+        )
+        self._ids = np.arange(self._n_vocab, dtype=np.int32)
+        self._cond = threading.Condition()
+        self._pending: deque[Generation] = deque()
+        self._active: list[Generation] = []
+        self._free = list(range(self.slots - 1, -1, -1))
+        self._closed = False
+        self._failure: BaseException | None = None
+        #: Decode steps run (one `llama_decode` of running sequences each).
+        self.decode_steps = 0
+        #: Largest number of sequences decoded together so far.
+        self.widest_batch = 0
+        self._kv_cells = 0
+        self._thread = threading.Thread(target=self._run, name="llama-batch", daemon=True)
+        self._thread.start()
+
+    # -- what tests and metrics read ---------------------------------------------------
+    @property
+    def active(self) -> int:
+        """Sequences holding a slot (and KV cells)."""
+        with self._cond:
+            return len(self._active)
+
+    @property
+    def queued(self) -> int:
+        """Sequences waiting for a slot."""
+        with self._cond:
+            return len(self._pending)
+
+    @property
+    def kv_cells(self) -> int:
+        """KV cells in use after the last turn of the loop, as llama.cpp counts them."""
+        return self._kv_cells
+
+    # -- called from session threads ---------------------------------------------------
+    def submit(self, seq: Generation) -> None:
+        """Queue `seq` for a slot; `seq.prefilled` is set once its prompt is processed."""
+        if not seq.input_ids:
+            raise ValueError("cannot generate from an empty prompt")
+        if len(seq.input_ids) >= self.n_ctx_seq:
+            raise ValueError(
+                f"the prompt ({len(seq.input_ids)} tokens) does not fit a sequence slot "
+                f"({self.n_ctx_seq} tokens)"
+            )
+        with self._cond:
+            if self._failure is not None:
+                raise RuntimeError(f"the llama.cpp decode loop failed: {self._failure}")
+            if self._closed:
+                raise RuntimeError("the llama.cpp backend is closed")
+            self._pending.append(seq)
+            self._cond.notify()
+
+    def start(self, seq: Generation, sampler: Any, top_n: int) -> None:
+        """Give `seq` its sampler chain (owned by the scheduler from now on): it starts
+        producing tokens."""
+        with self._cond:
+            if not seq.retired and not self._closed:
+                seq.sampler, seq.top_n = sampler, top_n
+                self._cond.notify()
+                return
+        _free_sampler(sampler)
+
+    def release(self, seq: Generation) -> None:
+        """The session is done with `seq`: its slot and KV cells are freed before the next
+        decode step."""
+        with self._cond:
+            if seq.released:
+                return
+            seq.released = True
+            if seq in self._pending:
+                self._pending.remove(seq)
+                seq.retired = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Stop the loop, fail what is still running, free the context."""
+        import llama_cpp as L
+
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        self._fail_all(RuntimeError("the llama.cpp backend was closed"))
+        L.llama_batch_free(self._batch)
+        L.llama_free(self._ctx)
+
+    # -- the decode thread -------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while self._turn():
+                pass
+        except BaseException as exc:  # a bug or a llama.cpp failure: nobody may wait forever
+            with self._cond:
+                self._failure = exc
+            self._fail_all(exc)
+
+    def _has_work(self) -> bool:
+        if any(s.gone() for s in self._active) or any(s.gone() for s in self._pending):
+            return True
+        if self._pending and self._free:
+            return True
+        return any(
+            s.next_token is not None or (s.row is not None and s.sampler is not None)
+            for s in self._active
+        )
+
+    def _turn(self) -> bool:
+        import llama_cpp as L
+
+        with self._cond:
+            while not self._closed and not self._has_work():
+                # Cancel events do not notify: poll them while anyone is waiting.
+                busy = bool(self._pending or self._active)
+                self._cond.wait(0.05 if busy else None)
+            if self._closed:
+                return False
+            leaving = [s for s in self._active if s.gone()]
+            dropped = [s for s in self._pending if s.gone()]
+            for s in leaving:
+                self._active.remove(s)
+            for s in dropped:
+                self._pending.remove(s)
+            for s in leaving + dropped:
+                s.retired = True
+            self._free.extend(s.slot for s in leaving)
+            admitted: list[Generation] = []
+            while self._pending and self._free:
+                s = self._pending.popleft()
+                s.slot = self._free.pop()
+                admitted.append(s)
+                self._active.append(s)
+        for s in leaving:
+            self._forget(s)
+        for s in dropped:
+            self._stop(s, Cancelled("the client went away before the prompt was processed"))
+        if admitted:
+            self._prefill(admitted)
+        for s in list(self._active):
+            if s.row is not None and s.sampler is not None and not s.gone():
+                row, s.row = s.row, None
+                self._emit(s, row)
+        running = [s for s in self._active if s.next_token is not None and not s.gone()]
+        if running:
+            self._decode(running)
+        self._kv_cells = sum(
+            int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
+        )
+        return True
+
+    def _forget(self, seq: Generation) -> None:
+        """Free a leaving sequence's KV cells, sampler and waiting session."""
+        import llama_cpp as L
+
+        L.llama_memory_seq_rm(self._memory, seq.slot, -1, -1)
+        with self._cond:
+            sampler, seq.sampler = seq.sampler, None
+        if sampler is not None:
+            _free_sampler(sampler)
+        # A session still waiting (its client went away) sees the stream end.
+        seq.out.put(None)
+
+    def _stop(self, seq: Generation, error: BaseException) -> None:
+        seq.error = error
+        seq.prefilled.set()
+        seq.out.put(error)
+
+    def _fail_all(self, error: BaseException) -> None:
+        with self._cond:
+            sequences = [*self._pending, *self._active]
+            self._pending.clear()
+            self._active.clear()
+            for s in sequences:
+                s.retired = True
+                if s.sampler is not None:
+                    _free_sampler(s.sampler)
+                    s.sampler = None
+        for s in sequences:
+            self._stop(s, error)
+
+    def _prefill(self, seqs: list[Generation]) -> None:
+        """Put the new prompts in the KV cache, `PREFILL_BATCH` tokens per `llama_decode`."""
+        import llama_cpp as L
+
+        for s in seqs:
+            s.prompt_logprobs = [None] if s.logprobs else []
+        work = [(s, i) for s in seqs for i in range(len(s.input_ids))]
+        batch = self._batch
+        for start in range(0, len(work), PREFILL_BATCH):
+            chunk = work[start : start + PREFILL_BATCH]
+            batch.n_tokens = len(chunk)
+            for j, (s, i) in enumerate(chunk):
+                last = i == len(s.input_ids) - 1
+                batch.token[j] = s.input_ids[i]
+                batch.pos[j] = i
+                batch.n_seq_id[j] = 1
+                batch.seq_id[j][0] = s.slot
+                batch.logits[j] = s.logprobs or last
+            code = L.llama_decode(self._ctx, batch)
+            if code != 0:
+                for s in {s for s, _ in work[start:]}:
+                    L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
+                    self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
+                return
+            for j, (s, i) in enumerate(chunk):
+                if not batch.logits[j]:
+                    continue
+                row = self._row(L.llama_get_logits_ith(self._ctx, j))
+                if i + 1 < len(s.input_ids):
+                    s.prompt_logprobs.extend(log_softmax_at(row, [s.input_ids[i + 1]]))
+                else:
+                    s.row = row.copy()
+                    s.pos = len(s.input_ids)
+                    s.prefilled.set()
+
+    def _decode(self, seqs: list[Generation]) -> None:
+        """One token of every running sequence, in one batch."""
+        import llama_cpp as L
+
+        batch = self._batch
+        batch.n_tokens = len(seqs)
+        for i, s in enumerate(seqs):
+            batch.token[i] = s.next_token
+            batch.pos[i] = s.pos
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = s.slot
+            batch.logits[i] = 1
+            s.next_token = None
+        code = L.llama_decode(self._ctx, batch)
+        if code != 0:
+            for s in seqs:
+                self._stop(s, RuntimeError(f"llama_decode failed ({code})"))
+            return
+        self.decode_steps += 1
+        self.widest_batch = max(self.widest_batch, len(seqs))
+        rows = self._row(L.llama_get_logits(self._ctx), len(seqs))
+        for i, s in enumerate(seqs):
+            s.pos += 1
+            if not s.gone():
+                self._emit(s, rows[i])
+
+    def _row(self, pointer: Any, n: int = 0) -> Logits:
+        """A view of llama.cpp's logits (valid until the next decode): one row, or `n`."""
+        shape = (n, self._n_vocab) if n else (self._n_vocab,)
+        data = ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float))
+        return np.ctypeslib.as_array(data, shape=shape)
+
+    def _emit(self, seq: Generation, logits: Logits) -> None:
+        """Sample `seq`'s next token from `logits` and hand the step to its session."""
+        try:
+            token = self._sample(seq.sampler, logits)
+        except Exception as exc:  # this sequence's sampler failed, not the batch
+            self._stop(seq, exc)
+            return
+        if seq.top_n:
+            best = np.argpartition(logits, -seq.top_n)[-seq.top_n :]
+            best = best[np.argsort(-logits[best])]
+            ids = [token, *(int(i) for i in best)]
+            values = log_softmax_at(logits, ids)
+            step = Step(token, values[0], list(zip(ids[1:], values[1:], strict=True)))
+        else:
+            step = Step(token, log_softmax_at(logits, [token])[0], [])
+        seq.out.put(step)
+        if self._is_eog(token):
+            return  # the generation is over whatever the consumer asked for
+        if seq.pos >= self.n_ctx_seq:
+            self._stop(seq, RuntimeError("the sequence filled its KV cache slot"))
+            return
+        seq.next_token = token
+
+    def _sample(self, sampler: Any, logits: Logits) -> int:
+        """`llama_sampler_sample` on a logits row rather than on the context's last output."""
+        import llama_cpp as L
+
+        candidates = self._candidates
+        candidates["id"] = self._ids
+        candidates["logit"] = logits
+        candidates["p"] = 0.0
+        array = L.llama_token_data_array(
+            data=candidates.ctypes.data_as(L.llama_token_data_p),
+            size=self._n_vocab,
+            selected=-1,
+            sorted=False,
+        )
+        L.llama_sampler_apply(sampler, ctypes.byref(array))
+        if not 0 <= array.selected < array.size:
+            raise RuntimeError("the sampler chain selected no token")
+        token = int(array.data[array.selected].id)
+        L.llama_sampler_accept(sampler, token)
+        return token
+
+
+def _free_sampler(sampler: Any) -> None:
+    import llama_cpp as L
+
+    L.llama_sampler_free(sampler)
