@@ -1,6 +1,7 @@
 """Serving-layer throughput: the model through the emulator's HTTP stream vs llama.cpp direct.
 
-    python -m bench.serving [--tokens 128] [--rounds 3] [--streams 32] [--stream-tokens 16]
+    python -m bench.serving [--tokens 128] [--rounds 7] [--streams 32] [--stream-tokens 64]
+                            [--batch-rounds 3]
 
 The emulator runs in its own process (`--backend llama`, the default SmolLM2-135M-Instruct
 GGUF), so its event loop and llama.cpp thread do not share a GIL with this client. This
@@ -10,10 +11,14 @@ produce the same tokens. Rounds alternate direct / HTTP and the medians are comp
 tokens per second, from sending the request to the last token (the best rounds are
 compared too: on a shared machine they are the least disturbed by other processes).
 
-Then `--streams` concurrent `/generate_stream` requests (greedy, `--stream-tokens` each) run
-at once against the same endpoint and every one is checked (HTTP 200, one event per token, a
-final event, no error event). The same load then runs against a synthetic-backend emulator,
-which measures the protocol without a model.
+Continuous batching: rounds of 1, 8 and `--streams` simultaneous `/generate_stream` requests
+(greedy, `--stream-tokens` each), interleaved so that each load is compared with one stream
+measured moments apart. Aggregate tokens/s (all tokens over the wall time from the first
+request to the last final event) is compared with one stream's; time to first token (request
+sent to first token event) at 8 streams (p95 over every stream of every round) with a lone
+request's (median). Every stream is checked (HTTP 200, one event per token, a final event,
+no error event). The `--streams` load then runs against a synthetic-backend emulator, which
+measures the protocol without a model.
 """
 
 from __future__ import annotations
@@ -109,15 +114,18 @@ def direct_stream(llm: Any, tokens: int) -> tuple[int, float]:
 async def concurrent_streams(
     url: str, headers: dict[str, str], streams: int, tokens: int
 ) -> dict[str, Any]:
-    """`streams` simultaneous streams; counts the ones that are not complete and clean."""
+    """`streams` simultaneous streams; counts the ones that are not complete and clean and
+    times each one's first token."""
     body = {"inputs": PROMPT, "parameters": {"max_new_tokens": tokens}}
     errors: list[str] = []
+    ttfts: list[float] = []
     received = 0
 
     async def one(client: httpx.AsyncClient) -> None:
         nonlocal received
         events = 0
         final = False
+        started = time.perf_counter()
         try:
             async with client.stream("POST", f"{url}/generate_stream", json=body) as response:
                 if response.status_code != 200:
@@ -130,6 +138,8 @@ async def concurrent_streams(
                     if "error" in event:
                         errors.append(str(event["error"]))
                         return
+                    if events == 0:
+                        ttfts.append(time.perf_counter() - started)
                     events += 1
                     final = event["generated_text"] is not None
         except httpx.HTTPError as exc:
@@ -145,7 +155,57 @@ async def concurrent_streams(
         started = time.perf_counter()
         await asyncio.gather(*(one(client) for _ in range(streams)))
         elapsed = time.perf_counter() - started
-    return {"errors": errors, "tokens": received, "seconds": elapsed}
+    return {"errors": errors, "tokens": received, "seconds": elapsed, "ttfts": ttfts}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q`-th percentile (linear interpolation between closest ranks)."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def batching_rounds(
+    url: str, headers: dict[str, str], loads: list[int], tokens: int, rounds: int
+) -> dict[int, dict[str, Any]]:
+    """Each load (number of simultaneous streams) once per round, interleaved."""
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in loads}
+    for _ in range(rounds):
+        for n in loads:
+            runs[n].append(asyncio.run(concurrent_streams(url, headers, n, tokens)))
+    summary: dict[int, dict[str, Any]] = {}
+    for n, results in runs.items():
+        rates = [r["tokens"] / r["seconds"] for r in results]
+        ttfts = [t for r in results for t in r["ttfts"]]
+        summary[n] = {
+            "rates": rates,
+            "tokens_per_s": statistics.median(rates),
+            "ttft_median": statistics.median(ttfts) if ttfts else float("nan"),
+            "ttft_p95": percentile(ttfts, 95) if ttfts else float("nan"),
+            "errors": [e for r in results for e in r["errors"]],
+            "tokens": sum(r["tokens"] for r in results),
+            "seconds": sum(r["seconds"] for r in results),
+        }
+    return summary
+
+
+def report_batching(summary: dict[int, dict[str, Any]], tokens: int) -> None:
+    for n, s in summary.items():
+        print(
+            f"llama streams: {n} x {tokens} tokens: aggregate {s['tokens_per_s']:.1f} tokens/s "
+            f"(rounds: {_fmt(s['rates'])}), TTFT median {s['ttft_median']:.3f} s, "
+            f"p95 {s['ttft_p95']:.3f} s, {len(s['errors'])} errors"
+        )
+        for error in s["errors"][:3]:
+            print(f"  error: {error}")
+    one = summary[1]["tokens_per_s"]
+    ratios = ", ".join(f"{n} streams {s['tokens_per_s'] / one:.2f}x" for n, s in summary.items())
+    print(f"aggregate vs one stream: {ratios} (goal >= 3x)")
+    if 8 in summary:
+        ratio = summary[8]["ttft_p95"] / summary[1]["ttft_median"]
+        print(f"TTFT p95 at 8 streams vs a lone request's median: {ratio:.2f}x (goal <= 2x)")
 
 
 def report_concurrency(label: str, result: dict[str, Any], streams: int) -> None:
@@ -164,7 +224,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7, help="direct/HTTP pairs (medians)")
     parser.add_argument("--streams", type=int, default=32, help="concurrent streams")
     parser.add_argument(
-        "--stream-tokens", type=int, default=16, help="tokens per concurrent stream"
+        "--stream-tokens", type=int, default=64, help="tokens per concurrent stream"
+    )
+    parser.add_argument(
+        "--batch-rounds", type=int, default=3, help="rounds of 1 / 8 / --streams streams"
     )
     args = parser.parse_args()
 
@@ -217,10 +280,13 @@ def main() -> int:
                     f"CPU per token: direct {d * 1000:.1f} ms, HTTP (emulator + client) "
                     f"{h * 1000:.1f} ms; CPU-bound throughput ratio {d / h:.1%}"
                 )
-            result = asyncio.run(
-                concurrent_streams(url, emu.headers, args.streams, args.stream_tokens)
+            loads = sorted({1, 8, args.streams})
+            summary = batching_rounds(
+                url, emu.headers, loads, args.stream_tokens, args.batch_rounds
             )
-            report_concurrency("llama", result, args.streams)
+            report_batching(summary, args.stream_tokens)
+            widest = summary[args.streams]
+            report_concurrency("llama", widest, args.streams)
 
         with run_emulator_process(
             Path(tmp) / "synthetic.sqlite3", backend="synthetic", **timings
