@@ -40,7 +40,10 @@ def emu() -> Iterator[EmulatorHandle]:
 
 @pytest.fixture(scope="module")
 def url(emu: EmulatorHandle) -> str:
-    return str(create_endpoint(emu)["status"]["url"])
+    """A running endpoint whose model is loaded (its runner exists)."""
+    endpoint = str(create_endpoint(emu)["status"]["url"])
+    generate(emu, endpoint, {"inputs": "Hi", "parameters": {"max_new_tokens": 1}})
+    return endpoint
 
 
 def runner_of(emu: EmulatorHandle) -> Any:
@@ -208,18 +211,32 @@ def test_a_disconnect_frees_the_slot_and_its_kv_cells(emu: EmulatorHandle, url: 
 
 
 def test_requests_past_the_slots_wait_for_one(emu: EmulatorHandle, url: str) -> None:
-    batcher = runner_of(emu).backend.batcher
+    runner = runner_of(emu)
+    batcher = runner.backend.batcher
     wait_until(lambda: batcher.active == 0, "an idle batch")
     body = {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 6, "details": True}}
     alone = generate(emu, url, body)
+
+    def queued() -> int:
+        return sum(lane.queued for lane in batcher.lanes)
+
     with ExitStack() as stack, ThreadPoolExecutor(1) as pool:
         for _ in range(batcher.slots):
-            stack.enter_context(endless_sequence(runner_of(emu).backend))
+            stack.enter_context(endless_sequence(runner.backend))
         assert batcher.active == batcher.slots
+        # A queued stream whose client goes away leaves the queue.
+        cancelled = runner.cancelled
+        with (
+            httpx.Client(headers=emu.headers, timeout=60) as http,
+            http.stream("POST", f"{url}/generate_stream", json=body),
+        ):
+            wait_until(lambda: queued() == 1, "a queued stream")
+        wait_until(lambda: queued() == 0 and runner.cancelled > cancelled, "a dropped stream")
+        # A queued request gets the first free slot.
         waiting = pool.submit(generate, emu, url, body)
-        wait_until(lambda: sum(lane.queued for lane in batcher.lanes) == 1, "a queued request")
+        wait_until(lambda: queued() == 1, "a queued request")
         assert not waiting.done()
-        stack.close()  # the endless sequences leave: the queued request gets a slot
+        stack.close()  # the endless sequences leave
         assert waiting.result() == alone
     wait_until(lambda: (batcher.active, batcher.kv_cells) == (0, 0), "an empty batch")
 
