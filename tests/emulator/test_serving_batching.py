@@ -210,6 +210,30 @@ def test_a_disconnect_frees_the_slot_and_its_kv_cells(emu: EmulatorHandle, url: 
     assert runner.running == 0 and runner.tokens_generated == produced
 
 
+def test_a_cancelled_sequence_is_decoded_at_most_once_more(emu: EmulatorHandle, url: str) -> None:
+    """The engine hands the client's cancel event to the session: the step in flight when it
+    is set may still include the sequence, no later one does."""
+    from pulumi_hf_endpoints.emulator.serving.backends.base import Sampling
+
+    backend = runner_of(emu).backend
+    batcher = backend.batcher
+    wait_until(lambda: batcher.active == 0, "an idle batch")
+    cancel = threading.Event()
+    with backend.session() as session:
+        session.watch(cancel)
+        session.prefill(backend.tokenize("Spell a word.", add_special=True), False)
+        steps = session.steps(Sampling(do_sample=False, grammar=ENDLESS), 0)
+        for _ in range(3):
+            next(steps)
+        cancel.set()
+        decoded = session._generation.pos  # tokens in its KV cells so far
+        wait_until(
+            lambda: (batcher.active, batcher.kv_cells) == (0, 0), "the cancelled sequence leaves"
+        )
+        assert session._generation.pos <= decoded + 1
+        list(steps)  # the steps decoded before it left, then the end: nothing blocks
+
+
 def test_requests_past_the_slots_wait_for_one(emu: EmulatorHandle, url: str) -> None:
     runner = runner_of(emu)
     batcher = runner.backend.batcher
