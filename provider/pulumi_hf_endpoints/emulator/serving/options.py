@@ -33,7 +33,7 @@ class ServingOptions:
     max_best_of: int = 2
     max_stop_sequences: int = 4
     max_top_n_tokens: int = 5
-    #: Token budget of one request (prompt + new tokens); also the llama.cpp context size.
+    #: Token budget of one request (prompt + new tokens); also each batch slot's KV size.
     max_total_tokens: int = 2048
     max_input_tokens: int = 2047
     max_client_batch_size: int = 4
@@ -41,7 +41,8 @@ class ServingOptions:
     keep_alive_interval: float = 15.0
     #: Value of the `x-compute-type` header (TGI env `COMPUTE_TYPE`).
     compute_type: str = "gpu+optimized"
-    #: llama.cpp threads per generation (None: llama-cpp-python's default).
+    #: llama.cpp threads per batching lane (None: llama-cpp-python's default, half the
+    #: cores); the model gets cores / n_threads lanes, each a context with its own thread(s).
     n_threads: int | None = None
     #: Synthetic source only: seconds between tokens (0: as fast as possible). For tests
     #: and demos of slow streams (keep-alive, disconnects, concurrency limits).
