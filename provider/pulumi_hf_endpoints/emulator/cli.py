@@ -108,6 +108,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         help="serve a local GGUF file for a repository, repeatable",
     )
     parser.add_argument(
+        "--weights",
+        choices=("q4_0", "q8_0", "f16", "bf16", "original"),
+        default=EmulatorConfig.weights,
+        help="weights llama.cpp serves for a Q4_1 model file such as the default one: converted"
+        " once (cached) to a type with fast batched CPU kernels, or 'original' to serve every"
+        " file as given (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-concurrent-requests",
         metavar="N",
         type=int,
@@ -136,6 +144,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         backend=args.backend,
         models=dict(args.model),
         max_concurrent_requests=args.max_concurrent_requests,
+        weights=args.weights,
     )
 
 

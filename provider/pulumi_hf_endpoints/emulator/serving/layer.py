@@ -91,6 +91,7 @@ class TgiServingLayer:
             n_ctx=self.options.max_total_tokens,
             n_threads=self.options.n_threads,
             slots=self.options.max_concurrent_generations,
+            weights=self.options.weights,
         )
 
     def metrics_for(self, endpoint: ServedEndpoint) -> EndpointMetrics:

