@@ -21,7 +21,7 @@ from pulumi_hf_endpoints.emulator.serving.backends.weights import (
 )
 from pulumi_hf_endpoints.emulator.serving.options import ServingOptions
 
-Q4_1, Q4_0, BF16 = 3, 2, 32
+Q4_1, Q4_0 = 3, 2
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_other_files_and_original_are_served_as_given(shipped: str, tmp_path: Pa
     served = served_weights(shipped, "original", cache=tmp_path)
     assert (served.path, served.file_type, served.converted_from) == (shipped, Q4_1, None)
     q4_0 = served_weights(shipped, "q4_0", cache=tmp_path).path
-    assert served_weights(q4_0, "bf16", cache=tmp_path).path == q4_0  # not Q4_1: as given
+    assert served_weights(q4_0, "q4_0", cache=tmp_path).path == q4_0  # not Q4_1: as given
     with pytest.raises(ValueError, match="unknown weights"):
         served_weights(shipped, "q4_k", cache=tmp_path)
 
@@ -112,7 +112,7 @@ def test_a_crashed_conversion_leaves_no_file_under_the_final_name(
 
 def test_the_choice_is_an_option_and_a_flag() -> None:
     assert ServingOptions().weights == "q4_0"
-    assert ServingOptions.from_config({"weights": "BF16"}).weights == "bf16"
+    assert ServingOptions.from_config({"weights": "Original"}).weights == "original"
     with pytest.raises(ValueError, match="unknown weights"):
         ServingOptions.from_config({"weights": "q2_k"})
     parser = argparse.ArgumentParser()

@@ -46,9 +46,9 @@ class ServingOptions:
     #: llama.cpp threads per batching lane (None: llama-cpp-python's default, half the
     #: cores); the model gets cores / n_threads lanes, each a context with its own thread(s).
     n_threads: int | None = None
-    #: Weights llama.cpp serves for a Q4_1 model file (the shipped one): converted once to
-    #: "q4_0" (default), "q8_0", "f16" or "bf16" for llama.cpp's batched CPU kernels, or
-    #: "original" to serve every file as given (see `backends/weights.py`).
+    #: Weights llama.cpp serves for a Q4_1 model file (the shipped one): "q4_0" (default)
+    #: converts it once to Q4_0, which llama.cpp's batched CPU kernels cover; "original"
+    #: serves every file as given (see `backends/weights.py`).
     weights: str = DEFAULT_WEIGHTS
     #: Synthetic source only: seconds between tokens (0: as fast as possible). For tests
     #: and demos of slow streams (keep-alive, disconnects, concurrency limits).

@@ -50,7 +50,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 #: `weights` choices -> llama.cpp file types (`LLAMA_FTYPE_*`); "original" converts nothing.
-WEIGHT_TYPES: dict[str, int] = {"q4_0": 2, "q8_0": 7, "f16": 1, "bf16": 32}
+WEIGHT_TYPES: dict[str, int] = {"q4_0": 2}
 WEIGHT_CHOICES = (*WEIGHT_TYPES, "original")
 DEFAULT_WEIGHTS = "q4_0"
 #: File types converted: the ones without batched CPU kernels (Q4_1).
