@@ -186,6 +186,29 @@ def test_concurrent_generations_keep_their_own_parameters_bit_for_bit(
     assert len(details["warped"]["prefill"]) > 1
 
 
+def test_the_greedy_shortcut_picks_the_token_llama_cpp_greedy_picks(
+    emu: EmulatorHandle, url: str
+) -> None:
+    """Plain greedy requests skip the sampler chain (argmax of the row): the same token as
+    llama.cpp's greedy sampler, ties included (the first highest logit wins)."""
+    import llama_cpp
+    import numpy as np
+
+    lane = runner_of(emu).backend.batcher.lanes[0]
+    n_vocab = lane._n_vocab
+    rows = [np.random.default_rng(seed).standard_normal(n_vocab, np.float32) for seed in range(3)]
+    tie = np.zeros(n_vocab, np.float32)
+    tie[[9000, 7, 300]] = 5.0
+    for row in [*rows, tie]:
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        try:
+            assert lane._sample(chain, row) == int(row.argmax())
+        finally:
+            llama_cpp.llama_sampler_free(chain)
+    assert int(tie.argmax()) == 7
+
+
 def test_a_disconnect_frees_the_slot_and_its_kv_cells(emu: EmulatorHandle, url: str) -> None:
     runner = runner_of(emu)
     batcher = runner.backend.batcher

@@ -204,6 +204,9 @@ class ModelRunner:
             watch = getattr(session, "watch", None)  # optional: see `Session`
             if cancel is not None and watch is not None:
                 watch(cancel)
+            plan = getattr(session, "plan", None)  # optional too
+            if plan is not None:
+                plan(job.sampling, job.top_n_tokens)
             logprobs = session.prefill(job.input_ids, job.prefill_details)
             prefill = tracker.prefill(job.input_ids, logprobs) if job.prefill_details else None
             yield prefill or Prefill([])

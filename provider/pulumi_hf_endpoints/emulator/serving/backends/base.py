@@ -52,7 +52,10 @@ class Session(Protocol):
     A session may also define `watch(cancel: threading.Event)`: the engine then hands it
     the event it sets when the consumer goes away, so that a backend generating in its own
     thread (the llama.cpp batch scheduler) can drop the work within a step; `steps()` may
-    then simply end.
+    then simply end. It may also define `plan(sampling: Sampling, top_n: int)`, called before
+    `prefill()` with the values `steps()` will get: a backend that batches generations can
+    then prepare the sampler up front and choose the first token as soon as the prompt is
+    processed.
     """
 
     def prefill(self, input_ids: Sequence[int], logprobs: bool) -> list[float | None]:

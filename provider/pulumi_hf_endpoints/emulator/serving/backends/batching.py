@@ -57,10 +57,14 @@ class Cancelled(RuntimeError):
     """The sequence was dropped because its consumer went away."""
 
 
-def log_softmax_at(logits: Logits, ids: Sequence[int]) -> list[float]:
-    """Log-probabilities of `ids` under one row of logits."""
+def log_softmax_at(
+    logits: Logits, ids: Sequence[int], scratch: Logits | None = None
+) -> list[float]:
+    """Log-probabilities of `ids` under one row of logits (`scratch`: a buffer of the row's
+    size and type, to compute in without allocating; the result is the same)."""
     peak = float(logits.max())
-    lse = peak + float(np.log(np.exp(logits - peak).sum()))
+    shifted = np.subtract(logits, peak, out=scratch)
+    lse = peak + float(np.log(np.exp(shifted, out=shifted).sum()))
     return [float(logits[i]) - lse for i in ids]
 
 
@@ -77,9 +81,11 @@ class Generation:
     error: BaseException | None = None
     #: Steps (or the exception / `None` end marker) for the session, in order.
     out: queue.SimpleQueue[Step | BaseException | None] = field(default_factory=queue.SimpleQueue)
-    # -- shared under the scheduler's lock --
+    # -- shared under the scheduler's lock (or set before `submit`) --
     sampler: Any = None
     top_n: int = 0
+    #: The sampler chain is llama.cpp's greedy sampler alone: take the first highest logit.
+    greedy: bool = False
     released: bool = False
     retired: bool = False
     # -- decode thread only --
@@ -131,6 +137,7 @@ class BatchScheduler:
             self._n_vocab, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
         )
         self._ids = np.arange(self._n_vocab, dtype=np.int32)
+        self._scratch = np.empty(self._n_vocab, dtype=np.float32)
         self._cond = threading.Condition()
         self._pending: deque[Generation] = deque()
         self._active: list[Generation] = []
@@ -184,12 +191,12 @@ class BatchScheduler:
             self._pending.append(seq)
             self._cond.notify()
 
-    def start(self, seq: Generation, sampler: Any, top_n: int) -> None:
+    def start(self, seq: Generation, sampler: Any, top_n: int, *, greedy: bool = False) -> None:
         """Give `seq` its sampler chain (owned by the scheduler from now on): it starts
-        producing tokens."""
+        producing tokens. (A chain set on the generation before `submit` needs no call.)"""
         with self._cond:
             if not seq.retired and not self._closed:
-                seq.sampler, seq.top_n = sampler, top_n
+                seq.sampler, seq.top_n, seq.greedy = sampler, top_n, greedy
                 self._cond.notify()
                 return
         _free_sampler(sampler)
@@ -272,13 +279,15 @@ class BatchScheduler:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
         if admitted:
             self._prefill(admitted)
-            # Their sessions hand over the samplers right away: waiting for them briefly
-            # lets the first tokens come in this turn instead of after a decode step.
-            with self._cond:
-                self._cond.wait_for(
-                    lambda: all(s.sampler is not None or s.gone() for s in admitted),
-                    timeout=_SAMPLER_WAIT,
-                )
+            # Sessions that did not send their sampler with the prompt hand it over right
+            # after: waiting for them briefly lets their first tokens come in this turn
+            # instead of after a decode step.
+            if any(s.sampler is None for s in admitted):
+                with self._cond:
+                    self._cond.wait_for(
+                        lambda: all(s.sampler is not None or s.gone() for s in admitted),
+                        timeout=_SAMPLER_WAIT,
+                    )
         for s in list(self._active):
             if s.row is not None and s.sampler is not None and not s.gone():
                 row, s.row = s.row, None
@@ -392,7 +401,8 @@ class BatchScheduler:
     def _emit(self, seq: Generation, logits: Logits) -> None:
         """Sample `seq`'s next token from `logits` and hand the step to its session."""
         try:
-            token = self._sample(seq.sampler, logits)
+            # llama.cpp's greedy sampler keeps the first highest logit, as argmax does.
+            token = int(logits.argmax()) if seq.greedy else self._sample(seq.sampler, logits)
         except Exception as exc:  # this sequence's sampler failed, not the batch
             self._stop(seq, exc)
             return
@@ -400,10 +410,10 @@ class BatchScheduler:
             best = np.argpartition(logits, -seq.top_n)[-seq.top_n :]
             best = best[np.argsort(-logits[best])]
             ids = [token, *(int(i) for i in best)]
-            values = log_softmax_at(logits, ids)
+            values = log_softmax_at(logits, ids, self._scratch)
             step = Step(token, values[0], list(zip(ids[1:], values[1:], strict=True)))
         else:
-            step = Step(token, log_softmax_at(logits, [token])[0], [])
+            step = Step(token, log_softmax_at(logits, [token], self._scratch)[0], [])
         seq.out.put(step)
         if self._is_eog(token):
             return  # the generation is over whatever the consumer asked for

@@ -298,6 +298,12 @@ class LlamaBackend(Backend):
             finally:
                 session.close()
 
+    @staticmethod
+    def _free_sampler(sampler: Any) -> None:
+        import llama_cpp
+
+        llama_cpp.llama_sampler_free(sampler)
+
     def _build_sampler(self, sampling: Sampling, history: Sequence[int]) -> Any:
         """A llama.cpp sampler chain equivalent to TGI's logits processors for `sampling`."""
         import llama_cpp as L
@@ -342,16 +348,33 @@ class _BatchedSession:
         self._backend = backend
         self._scheduler = scheduler
         self._cancel: threading.Event | None = None
+        self._plan: tuple[Sampling, int] | None = None
         self._generation: Generation | None = None
 
     def watch(self, cancel: threading.Event) -> None:
         """Leave the batch at the next step once `cancel` is set (client disconnect)."""
         self._cancel = cancel
 
+    def plan(self, sampling: Sampling, top_n: int) -> None:
+        """The sampling `steps()` will use: the sampler chain goes with the prompt, so the
+        first token is chosen in the scheduler turn that processes the prompt."""
+        self._plan = (sampling, top_n)
+
     def prefill(self, input_ids: Sequence[int], logprobs: bool) -> list[float | None]:
         generation = Generation(list(input_ids), logprobs, cancel=self._cancel)
         self._generation = generation
-        self._scheduler.submit(generation)
+        if self._plan is not None:
+            sampling, top_n = self._plan
+            chain = self._backend._build_sampler(sampling, generation.input_ids)
+            generation.sampler, generation.top_n = chain, top_n
+            generation.greedy = _plain_greedy(sampling)
+        try:
+            self._scheduler.submit(generation)
+        except BaseException:
+            if generation.sampler is not None:
+                self._backend._free_sampler(generation.sampler)
+                generation.sampler = None
+            raise
         generation.prefilled.wait()
         if isinstance(generation.error, Cancelled):
             return []  # steps() ends at once; the engine sees its cancel event
@@ -363,8 +386,11 @@ class _BatchedSession:
         generation = self._generation
         if generation is None:
             raise RuntimeError("steps() before prefill()")
-        chain = self._backend._build_sampler(sampling, generation.input_ids)
-        self._scheduler.start(generation, chain, top_n)
+        if self._plan is None:
+            chain = self._backend._build_sampler(sampling, generation.input_ids)
+            self._scheduler.start(generation, chain, top_n, greedy=_plain_greedy(sampling))
+        elif self._plan != (sampling, top_n):
+            raise ValueError("steps() with other sampling parameters than planned")
         try:
             while True:
                 item = generation.out.get()
@@ -379,3 +405,13 @@ class _BatchedSession:
     def close(self) -> None:
         if self._generation is not None:
             self._scheduler.release(self._generation)
+
+
+def _plain_greedy(sampling: Sampling) -> bool:
+    """True when the chain is llama.cpp's greedy sampler alone (no state, no constraint):
+    the scheduler then takes the first highest logit itself, as that sampler does."""
+    return (
+        not sampling.do_sample
+        and sampling.grammar is None
+        and (sampling.repetition_penalty == 1.0 and sampling.frequency_penalty == 0.0)
+    )
