@@ -6,10 +6,16 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 
 1. drops the sequences whose generation ended or whose client went away, freeing their KV
    cells at once, and admits queued requests into the free slots;
-2. prefills the new prompts (one batch for all of them, logits only where needed);
-3. samples each sequence's next token from its own logits row with its own sampler chain
-   and hands it to the session waiting for it;
+2. processes prompt chunks (about `PREFILL_CHUNK` tokens per turn, shortest remaining
+   prompts first, logits only where needed): a long prompt alternates with the decode
+   steps of the running generations instead of stalling them, and a short prompt arriving
+   meanwhile starts before it ends;
+3. samples the next token of each sequence whose logits are ready (a prompt just
+   completed, or the last decode step) from its own row with its own sampler chain, and
+   hands it to the session waiting for it; the chain comes with the prompt (`plan`), so a
+   new sequence's first token is chosen in the turn that completes its prompt;
 4. decodes one token of every running sequence in a single `llama_decode`.
+The loop only waits when none of this has anything to do.
 
 `Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
 generation to the least busy lane. Why not one context decoding with every core: llama.cpp
@@ -19,10 +25,20 @@ when another process takes a core for a few milliseconds every thread waits; on 
 (llama-cpp-python's default decode threads) use every core without that cliff, and one
 stream alone decodes as llama-cpp-python decodes it.
 
-Each sequence has its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot):
-attention then runs over that sequence's cells only, so its logits are bitwise the same
-whether it runs alone or beside others (with a unified cache they drift), and a seeded
-request gives the same text under load. The price is memory reserved up front per slot.
+Bit for bit, a sequence's logits are the same alone or beside others, given:
+- its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot): attention runs
+  over its cells only (with a unified cache, logits drift). The price is memory reserved
+  up front per slot;
+- flash attention off: its CPU kernel picks a code path by the shape of the batch
+  (one sequence or several, KV length), and the paths round differently;
+- one prompt per `llama_decode`, in chunks starting at multiples of `PREFILL_CHUNK`:
+  llama.cpp splits a batch holding prompts of different lengths into micro-batches of
+  equal length, and a token left in a micro-batch of its own can get other logits than
+  in its prompt's (seen for about one pair of prompts in 300);
+- weights whose matrix kernels give each output the same value at any batch width: Q4_0,
+  Q4_1, Q8_0 do on this llama.cpp; F16, BF16, Q4_K, Q6_K and IQ4_NL do not (see
+  `weights.py`).
+Decode steps, one token per sequence, are fine at any width and in any order.
 
 The scheduler decodes one token ahead of the consumer, which decides when a generation
 ends (stop sequences, `max_new_tokens`): a finished sequence may cost one extra row in
@@ -47,8 +63,12 @@ from .base import Step
 
 Logits = np.ndarray[Any, Any]
 
-#: Tokens per prompt-processing `llama_decode` (llama-cpp-python's default `n_batch`).
+#: Most tokens per `llama_decode` (llama-cpp-python's default `n_batch`).
 PREFILL_BATCH = 512
+#: Prompt tokens processed per turn of the loop, over every prompt being processed: a long
+#: prompt is processed in chunks between decode steps of the running generations, so these
+#: are not stalled for the whole prompt and short prompts arriving meanwhile start first.
+PREFILL_CHUNK = 256
 #: Longest wait (s) for the samplers of just-prefilled sequences before decoding without them.
 _SAMPLER_WAIT = 0.01
 
@@ -90,6 +110,8 @@ class Generation:
     retired: bool = False
     # -- decode thread only --
     slot: int = -1
+    #: Prompt tokens in the KV cache so far (the prompt is processed in chunks).
+    done: int = 0
     pos: int = 0
     row: Logits | None = None
     next_token: int | None = None
@@ -150,6 +172,10 @@ class BatchScheduler:
         self.batched_steps = 0
         #: Largest number of sequences decoded together so far.
         self.widest_batch = 0
+        #: Decode steps run while a prompt was still partly processed (chunked prefill).
+        self.interleaved_steps = 0
+        #: Prompt chunks processed (one `llama_decode` each).
+        self.prefill_steps = 0
         self._kv_cells = 0
         name = f"llama-batch-{id(self):x}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -244,7 +270,9 @@ class BatchScheduler:
         if self._pending and self._free:
             return True
         return any(
-            s.next_token is not None or (s.row is not None and s.sampler is not None)
+            s.next_token is not None
+            or (s.row is not None and s.sampler is not None)
+            or s.done < len(s.input_ids)
             for s in self._active
         )
 
@@ -277,15 +305,16 @@ class BatchScheduler:
             self._forget(s)
         for s in dropped:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
-        if admitted:
-            self._prefill(admitted)
+        prompts = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
+        if prompts:
+            ready = self._prefill(prompts)
             # Sessions that did not send their sampler with the prompt hand it over right
             # after: waiting for them briefly lets their first tokens come in this turn
             # instead of after a decode step.
-            if any(s.sampler is None for s in admitted):
+            if any(s.sampler is None for s in ready):
                 with self._cond:
                     self._cond.wait_for(
-                        lambda: all(s.sampler is not None or s.gone() for s in admitted),
+                        lambda: all(s.sampler is not None or s.gone() for s in ready),
                         timeout=_SAMPLER_WAIT,
                     )
         for s in list(self._active):
@@ -295,6 +324,7 @@ class BatchScheduler:
         running = [s for s in self._active if s.next_token is not None and not s.gone()]
         if running:
             self._decode(running)
+            self.interleaved_steps += any(s.done < len(s.input_ids) for s in self._active)
         self._kv_cells = sum(
             int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
         )
@@ -309,6 +339,9 @@ class BatchScheduler:
             sampler, seq.sampler = seq.sampler, None
         if sampler is not None:
             _free_sampler(sampler)
+        if not seq.prefilled.is_set():  # it left while its prompt was being processed
+            seq.error = Cancelled("the client went away while the prompt was processed")
+            seq.prefilled.set()
         # A session still waiting (its client went away) sees the stream end.
         seq.out.put(None)
 
@@ -330,40 +363,60 @@ class BatchScheduler:
         for s in sequences:
             self._stop(s, error)
 
-    def _prefill(self, seqs: list[Generation]) -> None:
-        """Put the new prompts in the KV cache, `PREFILL_BATCH` tokens per `llama_decode`."""
+    def _prefill(self, seqs: list[Generation]) -> list[Generation]:
+        """Process prompt chunks, shortest remaining prompts first, about `PREFILL_CHUNK`
+        tokens in all; the sequences whose prompt is complete (logits row ready).
+
+        One `llama_decode` per chunk of one prompt, and a prompt's chunks always start at
+        multiples of `PREFILL_CHUNK`: llama.cpp then computes every prompt token exactly as
+        when the prompt is alone. (Several prompts in one `llama_decode` are split into
+        micro-batches by length, and a token computed in a micro-batch of its own can get
+        different logits than inside its prompt's micro-batch.)"""
+        ready: list[Generation] = []
+        budget = PREFILL_CHUNK
+        for s in sorted(seqs, key=lambda s: len(s.input_ids) - s.done):
+            size = min(len(s.input_ids) - s.done, PREFILL_CHUNK)
+            if size > budget and budget < PREFILL_CHUNK:
+                break  # next turn: the running generations decode first
+            budget -= size
+            if s.done == 0:
+                s.prompt_logprobs = [None] if s.logprobs else []
+            if self._prefill_chunk(s, s.done, s.done + size):
+                ready.append(s)
+        return ready
+
+    def _prefill_chunk(self, s: Generation, start: int, end: int) -> bool:
+        """Prompt tokens `start:end` of `s` in one `llama_decode`; True once it is complete."""
         import llama_cpp as L
 
-        for s in seqs:
-            s.prompt_logprobs = [None] if s.logprobs else []
-        work = [(s, i) for s in seqs for i in range(len(s.input_ids))]
         batch = self._batch
-        for start in range(0, len(work), PREFILL_BATCH):
-            chunk = work[start : start + PREFILL_BATCH]
-            batch.n_tokens = len(chunk)
-            for j, (s, i) in enumerate(chunk):
-                last = i == len(s.input_ids) - 1
-                batch.token[j] = s.input_ids[i]
-                batch.pos[j] = i
-                batch.n_seq_id[j] = 1
-                batch.seq_id[j][0] = s.slot
-                batch.logits[j] = s.logprobs or last
-            code = L.llama_decode(self._ctx, batch)
-            if code != 0:
-                for s in {s for s, _ in work[start:]}:
-                    L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
-                    self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
-                return
-            for j, (s, i) in enumerate(chunk):
-                if not batch.logits[j]:
-                    continue
-                row = self._row(L.llama_get_logits_ith(self._ctx, j))
-                if i + 1 < len(s.input_ids):
-                    s.prompt_logprobs.extend(log_softmax_at(row, [s.input_ids[i + 1]]))
-                else:
-                    s.row = row.copy()
-                    s.pos = len(s.input_ids)
-                    s.prefilled.set()
+        batch.n_tokens = end - start
+        last = len(s.input_ids) - 1
+        for j, i in enumerate(range(start, end)):
+            batch.token[j] = s.input_ids[i]
+            batch.pos[j] = i
+            batch.n_seq_id[j] = 1
+            batch.seq_id[j][0] = s.slot
+            batch.logits[j] = s.logprobs or i == last
+        code = L.llama_decode(self._ctx, batch)
+        if code != 0:
+            L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
+            s.done = len(s.input_ids)  # not processed again
+            self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
+            return False
+        s.done = end
+        self.prefill_steps += 1
+        for j, i in enumerate(range(start, end)):
+            if not batch.logits[j]:
+                continue
+            row = self._row(L.llama_get_logits_ith(self._ctx, j))
+            if i < last:
+                s.prompt_logprobs.extend(log_softmax_at(row, [s.input_ids[i + 1]], self._scratch))
+            else:
+                s.row = row.copy()
+                s.pos = len(s.input_ids)
+                s.prefilled.set()
+        return end == len(s.input_ids)
 
     def _decode(self, seqs: list[Generation]) -> None:
         """One token of every running sequence, in one batch."""
