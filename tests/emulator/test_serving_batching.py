@@ -218,7 +218,7 @@ SPLIT_A = [21645, 25168, 13952, 9064, 3169, 8060]
 SPLIT_B = [31700, 21071, 39063, 10036, 2053, 27341, 32708]
 
 
-def test_prompts_admitted_together_get_the_logits_they_get_alone(
+def test_prompts_processed_together_get_the_logits_they_get_alone(
     emu: EmulatorHandle, url: str
 ) -> None:
     import numpy as np
@@ -239,9 +239,19 @@ def test_prompts_admitted_together_get_the_logits_they_get_alone(
                 lane.release(generation)
 
     ((alone_logprobs, alone_row),) = process(SPLIT_B)
+    steps = lane.prefill_steps
     _, (logprobs, row) = process(SPLIT_A, SPLIT_B)
+    assert lane.prefill_steps == steps + 2  # lengths differ: one llama_decode each
     assert logprobs == alone_logprobs
     assert np.array_equal(row, alone_row)
+    # Prompts of one length share a llama_decode, and still get what they get alone.
+    same_length = [t + 1 for t in SPLIT_B]
+    ((other_logprobs, other_row),) = process(same_length)
+    steps = lane.prefill_steps
+    (logprobs, row), (logprobs2, row2) = process(SPLIT_B, same_length)
+    assert lane.prefill_steps == steps + 1
+    assert (logprobs, logprobs2) == (alone_logprobs, other_logprobs)
+    assert np.array_equal(row, alone_row) and np.array_equal(row2, other_row)
 
 
 def test_the_greedy_shortcut_picks_the_token_llama_cpp_greedy_picks(

@@ -7,9 +7,9 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 1. drops the sequences whose generation ended or whose client went away, freeing their KV
    cells at once, and admits queued requests into the free slots;
 2. processes prompt chunks (about `PREFILL_CHUNK` tokens per turn, shortest remaining
-   prompts first, logits only where needed): a long prompt alternates with the decode
-   steps of the running generations instead of stalling them, and a short prompt arriving
-   meanwhile starts before it ends;
+   prompts first, chunks of the same length together, logits only where needed): a long
+   prompt alternates with the decode steps of the running generations instead of
+   stalling them, and a short prompt arriving meanwhile starts before it ends;
 3. samples the next token of each sequence whose logits are ready (a prompt just
    completed, or the last decode step) from its own row with its own sampler chain, and
    hands it to the session waiting for it; the chain comes with the prompt (`plan`), so a
@@ -29,12 +29,15 @@ Bit for bit, a sequence's logits are the same alone or beside others, given:
 - its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot): attention runs
   over its cells only (with a unified cache, logits drift). The price is memory reserved
   up front per slot;
-- flash attention off: its CPU kernel picks a code path by the shape of the batch
-  (one sequence or several, KV length), and the paths round differently;
-- one prompt per `llama_decode`, in chunks starting at multiples of `PREFILL_CHUNK`:
-  llama.cpp splits a batch holding prompts of different lengths into micro-batches of
-  equal length, and a token left in a micro-batch of its own can get other logits than
-  in its prompt's (seen for about one pair of prompts in 300);
+- flash attention only with one thread per context: with several, its CPU kernel splits
+  the keys of a lone decoding sequence (from 512 keys) across the threads and merges the
+  parts, which rounds differently than the path it takes beside other sequences; with one
+  thread both give the same bits (measured; with two threads logits differed);
+- prompts in chunks starting at multiples of `PREFILL_CHUNK`, and only chunks of the same
+  length in one `llama_decode`: llama.cpp splits a batch holding prompts of different
+  lengths into micro-batches of equal length per sequence, and a token left in a
+  micro-batch of its own can get other logits than in its prompt's (seen for about one
+  pair of prompts of lengths n and n + 1 in 300; never with equal lengths);
 - weights whose matrix kernels give each output the same value at any batch width: Q4_0,
   Q4_1, Q8_0 do on this llama.cpp; F16, BF16, Q4_K, Q6_K and IQ4_NL do not (see
   `weights.py`).
@@ -136,6 +139,7 @@ class BatchScheduler:
         import llama_cpp as L
 
         self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
+        self.n_threads = n_threads
         self.n_ctx_seq = n_ctx_seq
         self._is_eog = is_eog
         self._n_vocab = int(L.llama_vocab_n_tokens(L.llama_model_get_vocab(model)))
@@ -144,7 +148,16 @@ class BatchScheduler:
         params.n_ctx = n_ctx_seq * self.slots
         params.n_batch = params.n_ubatch = PREFILL_BATCH
         params.n_threads = params.n_threads_batch = n_threads
-        params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        # Flash attention skips the empty KV cells (attention otherwise spans at least 256
+        # per sequence): ~1.2x faster alone, ~1.5x at 8 sequences. Only with one thread:
+        # with more, its single-query path splits the keys across threads when one sequence
+        # runs alone, and rounds differently than beside others (module docstring).
+        self.flash_attention = n_threads == 1
+        params.flash_attn_type = (
+            L.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if self.flash_attention
+            else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         if hasattr(params, "kv_unified"):
             params.kv_unified = False
         self._ctx = L.llama_init_from_model(model, params)
@@ -367,56 +380,73 @@ class BatchScheduler:
         """Process prompt chunks, shortest remaining prompts first, about `PREFILL_CHUNK`
         tokens in all; the sequences whose prompt is complete (logits row ready).
 
-        One `llama_decode` per chunk of one prompt, and a prompt's chunks always start at
-        multiples of `PREFILL_CHUNK`: llama.cpp then computes every prompt token exactly as
-        when the prompt is alone. (Several prompts in one `llama_decode` are split into
-        micro-batches by length, and a token computed in a micro-batch of its own can get
-        different logits than inside its prompt's micro-batch.)"""
+        A prompt's chunks start at multiples of `PREFILL_CHUNK`, and one `llama_decode`
+        only holds chunks of the same length: llama.cpp then computes every prompt token as
+        when the prompt is alone. (It splits a batch of prompts of different lengths into
+        micro-batches of equal length per sequence, and a token computed in another
+        micro-batch than alone can get other logits.)"""
         ready: list[Generation] = []
         budget = PREFILL_CHUNK
-        for s in sorted(seqs, key=lambda s: len(s.input_ids) - s.done):
-            size = min(len(s.input_ids) - s.done, PREFILL_CHUNK)
-            if size > budget and budget < PREFILL_CHUNK:
+        waiting = sorted(seqs, key=lambda s: len(s.input_ids) - s.done)
+        while waiting:
+            size = self._chunk(waiting[0])
+            group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
+            if size * len(group) > budget and budget < PREFILL_CHUNK:
                 break  # next turn: the running generations decode first
-            budget -= size
-            if s.done == 0:
-                s.prompt_logprobs = [None] if s.logprobs else []
-            if self._prefill_chunk(s, s.done, s.done + size):
-                ready.append(s)
+            budget -= size * len(group)
+            waiting = [s for s in waiting if s not in group]
+            ready += self._prefill_chunks(group, size)
         return ready
 
-    def _prefill_chunk(self, s: Generation, start: int, end: int) -> bool:
-        """Prompt tokens `start:end` of `s` in one `llama_decode`; True once it is complete."""
+    @staticmethod
+    def _chunk(s: Generation) -> int:
+        return min(len(s.input_ids) - s.done, PREFILL_CHUNK)
+
+    def _prefill_chunks(self, group: list[Generation], size: int) -> list[Generation]:
+        """The next `size` prompt tokens of each sequence of `group` in one `llama_decode`;
+        the sequences whose prompt is now complete."""
         import llama_cpp as L
 
         batch = self._batch
-        batch.n_tokens = end - start
-        last = len(s.input_ids) - 1
-        for j, i in enumerate(range(start, end)):
-            batch.token[j] = s.input_ids[i]
-            batch.pos[j] = i
-            batch.n_seq_id[j] = 1
-            batch.seq_id[j][0] = s.slot
-            batch.logits[j] = s.logprobs or i == last
+        batch.n_tokens = size * len(group)
+        j = 0
+        for s in group:
+            if s.done == 0:
+                s.prompt_logprobs = [None] if s.logprobs else []
+            last = len(s.input_ids) - 1
+            for i in range(s.done, s.done + size):
+                batch.token[j] = s.input_ids[i]
+                batch.pos[j] = i
+                batch.n_seq_id[j] = 1
+                batch.seq_id[j][0] = s.slot
+                batch.logits[j] = s.logprobs or i == last
+                j += 1
         code = L.llama_decode(self._ctx, batch)
         if code != 0:
-            L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
-            s.done = len(s.input_ids)  # not processed again
-            self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
-            return False
-        s.done = end
+            for s in group:
+                L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
+                s.done = len(s.input_ids)  # not processed again
+                self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
+            return []
         self.prefill_steps += 1
-        for j, i in enumerate(range(start, end)):
-            if not batch.logits[j]:
-                continue
-            row = self._row(L.llama_get_logits_ith(self._ctx, j))
-            if i < last:
-                s.prompt_logprobs.extend(log_softmax_at(row, [s.input_ids[i + 1]], self._scratch))
-            else:
-                s.row = row.copy()
-                s.pos = len(s.input_ids)
-                s.prefilled.set()
-        return end == len(s.input_ids)
+        ready: list[Generation] = []
+        j = 0
+        for s in group:
+            last = len(s.input_ids) - 1
+            for i in range(s.done, s.done + size):
+                if batch.logits[j]:
+                    row = self._row(L.llama_get_logits_ith(self._ctx, j))
+                    if i < last:
+                        logprob = log_softmax_at(row, [s.input_ids[i + 1]], self._scratch)
+                        s.prompt_logprobs.extend(logprob)
+                    else:
+                        s.row = row.copy()
+                        s.pos = len(s.input_ids)
+                        s.prefilled.set()
+                        ready.append(s)
+                j += 1
+            s.done += size
+        return ready
 
     def _decode(self, seqs: list[Generation]) -> None:
         """One token of every running sequence, in one batch."""

@@ -146,10 +146,13 @@ class LlamaBackend(Backend):
         if self._metadata.get("general.name"):
             described["model_name"] = self._metadata["general.name"]
         if self._batcher is not None:
+            lane = self._batcher.lanes[0]
             described["batch"] = {
                 "lanes": len(self._batcher.lanes),
                 "slots": self._batcher.slots,
                 "tokens_per_slot": self._batcher.n_ctx_seq,
+                "threads_per_lane": lane.n_threads,
+                "flash_attention": lane.flash_attention,
             }
         return described
 
