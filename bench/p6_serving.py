@@ -49,6 +49,9 @@ def parse(text: str) -> dict[str, Any]:
     )
     if cpu:
         found["cpu_ms_per_token"] = {"direct": float(cpu.group(1)), "http": float(cpu.group(2))}
+    model = re.search(r"^model: (.+?), \d+ greedy tokens", text, re.M)
+    if model:
+        found["model"] = model.group(1)
     single = re.search(rf"synthetic source \(protocol only\): {_NUMBER} tokens/s", text)
     if single:
         found["synthetic_single_stream_tokens_per_s"] = float(single.group(1))
@@ -104,6 +107,8 @@ def run(quick: bool) -> BenchResult:
     data = parse(out.stdout)
     result.samples["parsed"] = data
     result.params = {"source": "python -m bench.serving (its defaults)"}
+    if "model" in data:
+        result.params["model"] = data["model"]
     if "direct_tokens_per_s" in data and "http_tokens_per_s" in data:
         result.add(
             Figure(
@@ -112,7 +117,7 @@ def run(quick: bool) -> BenchResult:
                 data["http_tokens_per_s"],
                 data["direct_tokens_per_s"],
                 ours_label="emulator HTTP /generate_stream",
-                reference_label="llama-cpp-python direct",
+                reference_label="llama-cpp-python direct, same file",
                 goal=0.8,
                 goal_kind="min",
                 goal_text="≥ 0.8×",

@@ -109,6 +109,7 @@ def test_only_accepts_ids_in_any_case() -> None:
 
 def test_serving_report_is_parsed() -> None:
     report = """
+model: SmolLM2-135M-Instruct Q4_0 (converted from Q4_1), 128 greedy tokens, 7 rounds; direct
 llama-cpp-python direct: 101.5 tokens/s (rounds: 100.0, 101.5)
 emulator HTTP stream   : 92.3 tokens/s (rounds: 92.3, 90.1)
 ratio HTTP / direct    : 90.9% (medians; goal >= 80%)
@@ -126,6 +127,7 @@ synthetic: 32 concurrent streams, 1 errors, 16000 tokens in 2.00 s (8000 tokens/
     )
     data = parse(report)
     assert data["direct_tokens_per_s"] == 101.5 and data["http_tokens_per_s"] == 92.3
+    assert data["model"] == "SmolLM2-135M-Instruct Q4_0 (converted from Q4_1)"
     assert data["llama_concurrent"]["errors"] == 0
     assert data["synthetic_concurrent"]["tokens_per_s"] == 8000
     assert data["cpu_ms_per_token"] == {"direct": 9.5, "http": 10.2}

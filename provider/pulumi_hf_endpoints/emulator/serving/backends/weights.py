@@ -1,11 +1,11 @@
-"""The weights llama.cpp serves: Q4_1 files are requantized once to a type with fast kernels.
+"""The weights llama.cpp serves: a Q4_1 file is requantized once to Q4_0, which batches.
 
-The shipped SmolLM2-135M-Instruct GGUF is Q4_1. ggml's CPU backend multiplies Q4_1 weights
-one (row, token) dot product at a time: a batch of 8 tokens costs about 8 times one token,
-so continuous batching gained little with it. The batched matrix kernels (the repacked
-"extra buffer" Q4_0 kernels, llamafile's tinyBLAS) cover Q4_0, Q8_0, F16 and BF16, not Q4_1.
-Measured on 2 cores with raw llama.cpp (one context, 2 threads, 16-token prompts then 48
-decode steps):
+The shipped SmolLM2-135M-Instruct GGUF is Q4_1. ggml's CPU backend has no batched matrix
+kernel for Q4_1: it computes each (weight row, token) dot product on its own, so a step of
+8 sequences costs about 8 lone steps and continuous batching gained little. Q4_0 has
+repacked kernels (the "extra buffer" CPU_REPACK type) that multiply several tokens at
+once. Raw llama.cpp on these 2 cores (one context, 2 threads, 16-token prompts then 48
+decode steps, quiet machine):
 
     weights          1 sequence   8 sequences   ratio   prefill 1×16 / 8×16
     Q4_1 (shipped)    144 tok/s     288 tok/s    2.0×     53 / 312 ms
@@ -13,24 +13,30 @@ decode steps):
     Q4_0              238 tok/s     609 tok/s    2.6×     12 /  73 ms
     F16               112 tok/s     361 tok/s    3.2×     23 / 110 ms
 
-So by default a Q4_1 file (the shipped one, or a mapped one) is converted to Q4_0 at first
-load with `llama_model_quantize` (< 0.5 s) into
-`$XDG_CACHE_HOME/pulumi-hf-endpoints/models/` (default `~/.cache/...`), and that file is
-served. Other weight types are served as given: their owner chose them.
+Only weights whose kernels give each output the same bits at any batch width keep a
+generation's tokens identical alone and under load (the batching promise): Q4_0, Q4_1 and
+Q8_0 do; F16, BF16, Q4_K, Q6_K and IQ4_NL do not (their batched kernels sum in another
+order than their one-token kernels). Q8_0 does not batch on one thread (119 tok/s alone
+and 119 at 8 sequences). So the choices are "q4_0" (default: a Q4_1 file, the shipped one
+or a mapped one, is converted to Q4_0 at first load with `llama_model_quantize`, < 0.5 s,
+into `$XDG_CACHE_HOME/pulumi-hf-endpoints/models/`, default `~/.cache/...`, and that file
+is served) and "original" (every file as given). Files of other types are served as given
+either way: their owner chose them.
 
-The price is fidelity: Q4_0 made from Q4_1 is a second 4-bit rounding. On 1024 tokens of
-English text the mean negative log-likelihood per token goes from 3.854 (Q4_1) to 4.088
-(Q4_0), the greedy token agrees with Q4_1's at 67% of positions, and some greedy answers
-change (the capital of France is still Paris; a haiku turns repetitive). BF16 and F16 keep
-the model (3.852, 96% agreement) and batch even better, but a lone stream is slower than
-with Q4_1 (about 100 tok/s: 270 MB of weights per token). `weights` picks: "q4_0"
-(default), "q8_0", "f16", "bf16", or "original" (serve every file as given).
+The price is fidelity. Q4_0 made from Q4_1 rounds every weight to 4 bits a second time
+(Q4_0 has no per-block offset): on 1024 tokens of English text the mean negative
+log-likelihood per token goes from 3.854 (Q4_1) to 4.088, and the most likely next token
+is Q4_1's at 67% of positions. Greedy answers change; some stay right ("What is the
+capital of France?" → "The capital of France is Paris, ...", 2 + 2 = 4), some go wrong
+("The capital of France is" → " capitalised as it" instead of " Paris."; a story
+opening loops). Use `weights="original"` (`--weights original`) when the text matters
+more than throughput under concurrency.
 
 The conversion is written to a temporary file in the cache directory and renamed into
 place, so concurrent processes and crashes never leave a partial file under the final
 name; the cache file's name holds a digest of the source's path, size and modification
-time, the target type and the llama.cpp version. If anything fails the source file is
-served, with a warning in the log.
+time, the target type and the llama-cpp-python version. If anything fails the source file
+is served, with a warning in the log.
 """
 
 from __future__ import annotations
