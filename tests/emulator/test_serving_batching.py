@@ -168,9 +168,13 @@ def test_concurrent_generations_keep_their_own_parameters_bit_for_bit(
             start.wait()
             return generate(emu, url, body)
 
+        padded = sum(lane.padded_steps for lane in backend.batcher.lanes)
         together = dict(zip(bodies, pool.map(run, bodies.values()), strict=True))
-        # They shared decode steps with the endless sequence (and with each other).
+        # They shared decode steps with the endless sequence (and with each other), and
+        # the 5 sequences of one lane were padded to 8 (5 and 4 on two lanes).
         assert batched_steps(emu) > before
+        if len(backend.batcher.lanes) == 2:
+            assert sum(lane.padded_steps for lane in backend.batcher.lanes) > padded
 
     for name in bodies:  # text, finish reason, every logprob and top token, prompt logprobs
         assert together[name] == alone[name], name

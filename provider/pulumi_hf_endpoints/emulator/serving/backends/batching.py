@@ -189,6 +189,8 @@ class BatchScheduler:
         self.interleaved_steps = 0
         #: Prompt chunks processed (one `llama_decode` each).
         self.prefill_steps = 0
+        #: Decode steps padded with throw-away tokens to a multiple of 4 (`_padding`).
+        self.padded_steps = 0
         self._kv_cells = 0
         name = f"llama-batch-{id(self):x}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -449,11 +451,12 @@ class BatchScheduler:
         return ready
 
     def _decode(self, seqs: list[Generation]) -> None:
-        """One token of every running sequence, in one batch."""
+        """One token of every running sequence, in one batch (padded: see `_padding`)."""
         import llama_cpp as L
 
         batch = self._batch
-        batch.n_tokens = len(seqs)
+        padding = self._padding(len(seqs))
+        batch.n_tokens = len(seqs) + len(padding)
         for i, s in enumerate(seqs):
             batch.token[i] = s.next_token
             batch.pos[i] = s.pos
@@ -461,7 +464,16 @@ class BatchScheduler:
             batch.seq_id[i][0] = s.slot
             batch.logits[i] = 1
             s.next_token = None
+        for i, slot in enumerate(padding, len(seqs)):
+            batch.token[i] = batch.token[0]
+            batch.pos[i] = 0
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = slot
+            batch.logits[i] = 1
         code = L.llama_decode(self._ctx, batch)
+        for slot in padding:
+            L.llama_memory_seq_rm(self._memory, slot, -1, -1)
+        self.padded_steps += bool(padding)
         if code != 0:
             for s in seqs:
                 self._stop(s, RuntimeError(f"llama_decode failed ({code})"))
@@ -474,6 +486,18 @@ class BatchScheduler:
             s.pos += 1
             if not s.gone():
                 self._emit(s, rows[i])
+
+    def _padding(self, width: int) -> list[int]:
+        """Free slots to decode a throw-away token in, so that the step is `4k` tokens wide.
+
+        The Q4_0 kernels multiply 4 tokens at a time and each token left over costs a pass
+        over the weights of its own: 7 sequences took 33 ms a step on one thread, 7 plus one
+        padding token 24 ms. Each token's result is the same either way. Below 5 sequences
+        padding gains nothing; without enough free slots it cannot reach `4k`."""
+        missing = -width % 4
+        if width < 5 or missing == 0 or missing > len(self._free):
+            return []
+        return self._free[:missing]
 
     def _row(self, pointer: Any, n: int = 0) -> Logits:
         """A view of llama.cpp's logits (valid until the next decode): one row, or `n`."""
