@@ -109,6 +109,22 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         help="serve a local GGUF file for a repository, repeatable",
     )
     parser.add_argument(
+        "--weights",
+        choices=("q4_0", "original"),
+        default=EmulatorConfig.weights,
+        help="weights llama.cpp serves for a Q4_1 model file such as the default one: converted"
+        " once (cached) to a type with fast batched CPU kernels, or 'original' to serve every"
+        " file as given (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        metavar="N",
+        type=int,
+        default=None,
+        help="llama.cpp threads per batching lane; the model gets one lane per N cores"
+        " (default: half the cores; see docs/emulator.md, Serving under load)",
+    )
+    parser.add_argument(
         "--max-concurrent-requests",
         metavar="N",
         type=int,
@@ -137,6 +153,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         backend=args.backend,
         models=dict(args.model),
         max_concurrent_requests=args.max_concurrent_requests,
+        weights=args.weights,
+        n_threads=args.threads,
     )
 
 

@@ -1,7 +1,8 @@
 """The emulator's configuration: one frozen object read by the control plane and the serving layer.
 
 Plain dataclasses (no web stack imported) so the CLI, tests and the serving layer can build and
-read it cheaply. The serving layer reads `backend`, `models` and `max_concurrent_requests`.
+read it cheaply. The serving layer reads `backend`, `models`, `max_concurrent_requests`,
+`weights` and `n_threads`.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ class EmulatorConfig:
     models: Mapping[str, str] = field(default_factory=dict)
     #: In-flight data-plane requests per endpoint before the serving layer answers 429.
     max_concurrent_requests: int = 128
+    #: Weights served for Q4_1 model files: "q4_0" (converted once, cached) or "original"
+    #: (as given). See the serving layer's `backends/weights.py`.
+    weights: str = "q4_0"
+    #: llama.cpp threads per batching lane (None: the serving layer's default).
+    n_threads: int | None = None
     #: List page size when the request sends no `limit` (the service documents 20).
     default_page_size: int = 20
 

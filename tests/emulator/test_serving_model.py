@@ -49,6 +49,18 @@ def test_info_says_which_model_serves_the_repository(emu: EmulatorHandle, url: s
     assert info["model_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert info["emulator"]["backend"] == "llama.cpp"
     assert info["emulator"]["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    # once loaded, it is served as its Q4_0 conversion (the default `weights`), cached
+    httpx.post(f"{url}/generate", json={"inputs": "Hi"}, headers=emu.headers, timeout=300)
+    info = httpx.get(f"{url}/info", headers=emu.headers).json()
+    weights = info["emulator"]["weights"]
+    assert (weights["type"], weights["converted_from"]) == ("Q4_0", "Q4_1")
+    assert weights["path"].endswith(".Q4_0.gguf")
+
+
+def test_the_served_weights_still_answer_sensibly(client: InferenceClient) -> None:
+    question = chat_prompt("What is the capital of France?")
+    answer = client.text_generation(question, max_new_tokens=12, return_full_text=False)
+    assert "Paris" in answer
 
 
 def test_details_real_tokens_and_a_special_eos(client: InferenceClient) -> None:

@@ -201,6 +201,12 @@ class ModelRunner:
     ) -> Generator[Prefill | StepEvent, None, None]:
         tracker = _Tracker(self.backend, job)
         with self.backend.session() as session:
+            watch = getattr(session, "watch", None)  # optional: see `Session`
+            if cancel is not None and watch is not None:
+                watch(cancel)
+            plan = getattr(session, "plan", None)  # optional too
+            if plan is not None:
+                plan(job.sampling, job.top_n_tokens)
             logprobs = session.prefill(job.input_ids, job.prefill_details)
             prefill = tracker.prefill(job.input_ids, logprobs) if job.prefill_details else None
             yield prefill or Prefill([])
@@ -208,14 +214,16 @@ class ModelRunner:
             try:
                 for step in steps:
                     if cancel is not None and cancel.is_set():
-                        self.cancelled += 1
-                        return
+                        break
                     self.tokens_generated += 1
                     event = tracker.push(step)
                     yield event
                     if event.finish_reason is not None:
                         self.completed += 1
                         return
+                # Cancelled: noticed here, or by a watching backend that ended the steps.
+                if cancel is not None and cancel.is_set():
+                    self.cancelled += 1
             finally:
                 close = getattr(steps, "close", None)
                 if close is not None:

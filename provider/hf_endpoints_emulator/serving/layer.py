@@ -87,7 +87,11 @@ class TgiServingLayer:
         from .backends.llama import get_llama_backend
 
         return get_llama_backend(
-            key, n_ctx=self.options.max_total_tokens, n_threads=self.options.n_threads
+            key,
+            n_ctx=self.options.max_total_tokens,
+            n_threads=self.options.n_threads,
+            slots=self.options.max_concurrent_generations,
+            weights=self.options.weights,
         )
 
     def metrics_for(self, endpoint: ServedEndpoint) -> EndpointMetrics:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .backends.weights import DEFAULT_WEIGHTS, WEIGHT_CHOICES
+
 BackendName = Literal["llama", "synthetic"]
 
 #: Tasks served by the text-generation backends (TGI serves these pipeline tags).
@@ -27,12 +29,13 @@ class ServingOptions:
     models: Mapping[str, str] = field(default_factory=dict)
     #: TGI `--max-concurrent-requests`: in-flight generation requests per endpoint before 429.
     max_concurrent_requests: int = 128
-    #: Generations running at once per model (llama.cpp contexts); the rest queue.
-    max_concurrent_generations: int = 1
+    #: Generations decoded together per model (llama.cpp sequences sharing each batch,
+    #: TGI's batch size); the rest queue. Each slot reserves `max_total_tokens` KV cells.
+    max_concurrent_generations: int = 16
     max_best_of: int = 2
     max_stop_sequences: int = 4
     max_top_n_tokens: int = 5
-    #: Token budget of one request (prompt + new tokens); also the llama.cpp context size.
+    #: Token budget of one request (prompt + new tokens); also each batch slot's KV size.
     max_total_tokens: int = 2048
     max_input_tokens: int = 2047
     max_client_batch_size: int = 4
@@ -40,8 +43,13 @@ class ServingOptions:
     keep_alive_interval: float = 15.0
     #: Value of the `x-compute-type` header (TGI env `COMPUTE_TYPE`).
     compute_type: str = "gpu+optimized"
-    #: llama.cpp threads per generation (None: llama-cpp-python's default).
+    #: llama.cpp threads per batching lane (None: llama-cpp-python's default, half the
+    #: cores); the model gets cores / n_threads lanes, each a context with its own thread(s).
     n_threads: int | None = None
+    #: Weights llama.cpp serves for a Q4_1 model file (the shipped one): "q4_0" (default)
+    #: converts it once to Q4_0, which llama.cpp's batched CPU kernels cover; "original"
+    #: serves every file as given (see `backends/weights.py`).
+    weights: str = DEFAULT_WEIGHTS
     #: Synthetic source only: seconds between tokens (0: as fast as possible). For tests
     #: and demos of slow streams (keep-alive, disconnects, concurrency limits).
     token_delay: float = 0.0
@@ -63,6 +71,10 @@ class ServingOptions:
         if backend not in ("llama", "synthetic"):
             raise ValueError(f"unknown serving backend {backend!r}: use 'llama' or 'synthetic'")
         values["backend"] = backend
+        weights = str(values.get("weights", DEFAULT_WEIGHTS)).lower()
+        if weights not in WEIGHT_CHOICES:
+            raise ValueError(f"unknown weights {weights!r}: use one of {', '.join(WEIGHT_CHOICES)}")
+        values["weights"] = weights
         models = values.get("models") or {}
         values["models"] = {str(k): str(Path(v).expanduser()) for k, v in dict(models).items()}
         for name in (

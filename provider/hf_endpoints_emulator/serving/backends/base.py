@@ -24,7 +24,7 @@ class ChatTemplateError(ValueError):
 
 @dataclass(frozen=True)
 class Sampling:
-    """TGI's sampling parameters after validation and defaulting (reference §2)."""
+    """TGI's sampling parameters after validation and defaulting."""
 
     do_sample: bool
     temperature: float = 1.0
@@ -47,7 +47,16 @@ class Step(NamedTuple):
 
 
 class Session(Protocol):
-    """Exclusive use of one model context for one generation."""
+    """One generation's use of the model.
+
+    A session may also define `watch(cancel: threading.Event)`: the engine then hands it
+    the event it sets when the consumer goes away, so that a backend generating in its own
+    thread (the llama.cpp batch scheduler) can drop the work within a step; `steps()` may
+    then simply end. It may also define `plan(sampling: Sampling, top_n: int)`, called before
+    `prefill()` with the values `steps()` will get: a backend that batches generations can
+    then prepare the sampler up front and choose the first token as soon as the prompt is
+    processed.
+    """
 
     def prefill(self, input_ids: Sequence[int], logprobs: bool) -> list[float | None]:
         """Feed the prompt; return each prompt token's log-probability if asked (first: None)."""
@@ -110,4 +119,4 @@ class Backend(ABC):
 
     @abstractmethod
     def session(self) -> AbstractContextManager[Session]:
-        """Borrow a model context for one generation."""
+        """A session for one generation (exiting it frees what the generation held)."""

