@@ -205,6 +205,15 @@ def test_the_architecture_page_maps_every_module() -> None:
             assert any(f"`{name}`" in text for name in names), f"{package}/{relative}"
 
 
+def test_the_code_refers_only_to_what_the_repository_holds() -> None:
+    """The same rule for code and comments, read with line breaks folded into spaces."""
+    for path in sorted((ROOT / "provider").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py")):
+        text = " ".join(path.read_text().split()).lower()
+        for shorthand in ("seed blog", "seed guide", "seed document", "reference §", "../shared"):
+            assert shorthand not in text, f"{path.relative_to(ROOT)}: {shorthand}"
+        assert not re.search(r"\bstep \d+ of \d+", text), path
+
+
 def test_the_docs_refer_only_to_what_the_repository_holds() -> None:
     """Sources outside the repository are named by title and URL; no internal shorthand."""
     text = all_pages() + "".join(

@@ -8,9 +8,9 @@ GPU row's `gpuMemoryGb` is the memory of all its GPUs together, as that page lis
 huggingface_hub's `InferenceEndpointHardware.gpu_memory_gb` documents it. Statuses and quotas
 vary as a real namespace's do: most rows `available`, a few `low_availability` or
 `not_available`, deprecated ones `deprecated`, and a quota per instance type (none yet for the
-B200, which must be requested). Deprecated and unavailable rows stay deployable here (the seed
-guide still uses `intel-icl`); `hf endpoints hardware` hides them as it does against the real
-service.
+B200, which must be requested). Deprecated and unavailable rows stay deployable here
+(huggingface_hub's Inference Endpoints guide still uses `intel-icl`); `hf endpoints hardware`
+hides them as it does against the real service.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """The demo's story: the whole of it in one command, offline, against a local emulator.
 
 Starts an emulator with its own state in a temporary directory, deploys the quickstart project
-(`stack.PROJECT_DIR`, the huggingface_hub guide's gpt2 endpoint), streams an answer to the seed
-blog's prompt with the generation helpers, scales the replicas (plan, then update), destroys the
-stack and stops the emulator. With the `pulumi` CLI on PATH the stack runs through it
-(`pulumi_cli`); without, through Pulumi's own provider host (`local_stack`), the mechanism the
-tests use. A status watcher on the emulator's API shows the endpoint's state transitions whichever
-way the stack runs.
+(`stack.PROJECT_DIR`, the huggingface_hub guide's gpt2 endpoint), streams an answer to the
+prompt of the blog post "Deploy LLMs with Hugging Face Inference Endpoints" with the generation
+helpers, scales the replicas (plan, then update), destroys the stack and stops the emulator.
+With the `pulumi` CLI on PATH the stack runs through it (`pulumi_cli`); without, through
+Pulumi's own provider host (`local_stack`), the mechanism the tests use. A status watcher reads
+the emulator's record of transitions and shows every state the endpoint enters, whichever way
+the stack runs.
 """
 
 from __future__ import annotations
