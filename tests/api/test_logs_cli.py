@@ -85,6 +85,14 @@ def test_follow_prints_new_lines_and_ends_when_the_endpoint_is_deleted(
     assert rest == "" and err == ""
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT's default action, as a command started from a terminal has it.
+    A shell without job control starts background jobs with SIGINT ignored, an ignored
+    signal stays ignored across exec, and Python then never raises KeyboardInterrupt: a test
+    run launched that way would wait for an interrupt that cannot come."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_follow_quietly(chat: EndpointsApi, emulator: EmulatorHandle) -> None:
     process = subprocess.Popen(
         command(f"{emulator.user}/chat", "-f", "-n", "1"),
@@ -92,6 +100,7 @@ def test_ctrl_c_ends_follow_quietly(chat: EndpointsApi, emulator: EmulatorHandle
         stderr=subprocess.PIPE,
         env=env_of(emulator),
         text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         assert process.stdout is not None
