@@ -346,6 +346,28 @@ def test_delete_404_after_a_lost_attempt_is_success(api: EndpointsApi, script: S
     assert script.calls == [("DELETE", "/v2/endpoint/ns/chat")] * 2
 
 
+def test_delete_after_a_lost_attempt_waits_for_it_to_land(
+    make_api: Callable[..., EndpointsApi], script: Script, sleeps: Sleeps
+) -> None:
+    """The lost attempt may still be applied; by name, it would delete a same-named endpoint
+    created next (a delete-before-replace), so the call returns once it can have landed."""
+    api = make_api(timeout=httpx.Timeout(10.0, read=4.0))
+    script.replies = [httpx.ReadTimeout("stalled"), reply(200, {})]
+    api.delete_endpoint("ns", "chat")
+    _backoff, settle = sleeps.delays
+    assert 7.0 < settle <= 8.0  # until twice the read timeout after the lost attempt was sent
+
+    sleeps.delays.clear()  # an answer that never left (refused connection) is not in flight
+    script.replies = [httpx.ConnectError("refused"), reply(200, {})]
+    api.delete_endpoint("ns", "chat")
+    assert len(sleeps.delays) == 1
+
+    sleeps.delays.clear()  # nor is a delete answered at the first attempt
+    script.replies = [reply(200, {})]
+    api.delete_endpoint("ns", "chat")
+    assert sleeps.delays == []
+
+
 def test_delete_missing(api: EndpointsApi, script: Script) -> None:
     script.default = reply(404, {"error": "Endpoint not found"})
     with pytest.raises(NotFoundError):

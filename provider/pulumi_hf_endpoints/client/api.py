@@ -241,11 +241,13 @@ class EndpointsApi:
         """``DELETE /v2/endpoint/{namespace}/{name}``.
 
         With ``missing_ok``, an endpoint that is already gone is success. A 404 on a retry whose
-        previous attempt was lost also counts as success: that attempt did the delete.
+        previous attempt was lost also counts as success: that attempt did the delete. After a
+        lost attempt it returns only once that attempt can be expected to have landed, so that
+        it cannot delete an endpoint created next under the same name.
         """
         url = self._endpoint_url(namespace, name)
         try:
-            self._http.call("DELETE", url, gone_after_loss_ok=True)
+            self._http.call("DELETE", url, gone_after_loss_ok=True, settle_after_loss=True)
         except NotFoundError:
             if not missing_ok:
                 raise

@@ -288,22 +288,28 @@ class Http:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         gone_after_loss_ok: bool = False,
+        settle_after_loss: bool = False,
         max_retries: int | None = None,
     ) -> httpx.Response:
         """Send an idempotent request, retrying transient failures; return the 2xx answer.
 
         ``max_retries`` overrides the client's for this call (a caller that has something more
-        important to report keeps a side call short)."""
+        important to report keeps a side call short). ``settle_after_loss``: see
+        :meth:`_settle`."""
         retries = self.max_retries if max_retries is None else max_retries
         attempt = 0
         lost = False
+        in_flight_since: float | None = None  # the first attempt that may still be processed
         while True:
             attempt += 1
+            sent_at = time.monotonic()
             outcome = self._send_once(method, url, params=params, json=json, headers=headers)
             may_retry = attempt <= retries
             if isinstance(outcome, httpx.Response):
                 status = outcome.status_code
                 if outcome.is_success or (status == 404 and lost and gone_after_loss_ok):
+                    if settle_after_loss and in_flight_since is not None:
+                        self._settle(method, url, in_flight_since)
                     return outcome
                 if may_retry and status in RETRY_STATUSES:
                     lost = lost or status in _MAYBE_PROCESSED_STATUSES
@@ -312,9 +318,34 @@ class Http:
                 raise self._http_error(outcome, attempt)
             if may_retry and outcome.retryable:
                 lost = lost or outcome.sent
+                if outcome.sent and in_flight_since is None:
+                    in_flight_since = sent_at
                 self._wait(attempt, method, url, None)
                 continue
             raise self._transport_error(outcome, method, url, attempt)
+
+    def _settle(self, method: str, url: str, sent_at: float) -> None:
+        """Wait until an attempt whose answer was lost has most likely been processed.
+
+        A request that timed out may still be applied after a retry of it succeeded: a late
+        ``DELETE`` of a name deletes whatever bears the name by then, such as the replacement
+        a delete-before-replace creates right after. The service gives no way to fence it, so
+        the call returns only once twice the read timeout has passed since the lost attempt
+        was sent: a server that let one timeout pass is expected to have answered by then
+        (the emulator's stalled requests land 1.2 timeouts late in the reliability suite)."""
+        read = self.timeout.read
+        if read is None:
+            return
+        delay = sent_at + 2 * read - time.monotonic()
+        if delay > 0:
+            logger.info(
+                "%s %s: an earlier attempt got no answer and may still be applied; waiting "
+                "%.1f s before going on",
+                method,
+                self.redact_url(url),
+                delay,
+            )
+            self._sleep(delay)
 
     @contextmanager
     def stream(
