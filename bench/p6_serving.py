@@ -5,9 +5,10 @@ SmolLM2 model and loads the same GGUF directly with llama-cpp-python); its repor
 figures: model tokens/s through the HTTP stream vs llama-cpp-python directly (goal ≥ 80%);
 continuous batching: aggregate tokens/s of 8 and 32 simultaneous streams vs one stream measured
 in the same rounds (goal ≥ 3×), time to first token p95 at 8 streams vs a lone request's median
-(goal ≤ 2×), 0 errors at 32 streams. If it prints JSON (a line starting with `{` holding
-`direct_tokens_per_s`), that is used instead of the text. Needs the llama model, so `--quick`
-skips it.
+(goal ≤ 2×), 0 errors at 32 streams; beside them, the same ratios on raw llama.cpp with no
+server (the ceiling any server could reach on this machine). If it prints JSON (a line
+starting with `{` holding `direct_tokens_per_s`), that is used instead of the text. Needs the
+llama model, so `--quick` skips it.
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ def parse(text: str) -> dict[str, Any]:
             "ttft_median": float(ttft_median),
             "ttft_p95": float(ttft_p95),
             "errors": int(errors),
+        }
+    ceiling = re.search(
+        rf"raw llama.cpp ceiling .*: decode 1 sequence {_NUMBER} tokens/s, "
+        rf"8 sequences {_NUMBER} tokens/s .*, 32 sequences {_NUMBER} tokens/s .*; "
+        rf"prompt alone {_NUMBER} ms, 8 at once {_NUMBER} ms",
+        text,
+    )
+    if ceiling:
+        one, eight, thirty_two, alone, together = (float(v) for v in ceiling.groups())
+        found["raw_ceiling"] = {
+            "decode_tokens_per_s": {"1": one, "8": eight, "32": thirty_two},
+            "prompt_ms": {"1": alone, "8": together},
         }
     for match in concurrency.finditer(text):
         label, streams, errors, tokens, seconds, rate = match.groups()
@@ -178,6 +191,32 @@ def run(quick: bool) -> BenchResult:
                     goal_kind="max",
                 )
             )
+    raw = data.get("raw_ceiling")
+    if raw:
+        decode = raw["decode_tokens_per_s"]
+        for n in ("8", "32"):
+            result.add(
+                Figure(
+                    f"Raw llama.cpp (no server): {n} sequences vs one, decode tok/s",
+                    "tok/s",
+                    decode[n],
+                    decode["1"],
+                    ours_label=f"{n} sequences over the lanes",
+                    reference_label="one sequence",
+                    note="the ceiling of the streams figure above",
+                )
+            )
+        result.add(
+            Figure(
+                "Raw llama.cpp (no server): 8 prompts at once vs one, prompt time",
+                "s",
+                raw["prompt_ms"]["8"] / 1e3,
+                raw["prompt_ms"]["1"] / 1e3,
+                ours_label="8 prompts over the lanes",
+                reference_label="one prompt",
+                note="a floor under the first-token ratio above",
+            )
+        )
     for label in ("llama", "synthetic"):
         conc = data.get(f"{label}_concurrent")
         if conc:

@@ -2,7 +2,7 @@
 
 Plain dataclasses (no web stack imported) so the CLI, tests and the serving layer can build and
 read it cheaply. The serving layer reads `backend`, `models`, `max_concurrent_requests`,
-`weights` and `n_threads`.
+`max_concurrent_generations`, `weights` and `n_threads`.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ class EmulatorConfig:
     models: Mapping[str, str] = field(default_factory=dict)
     #: In-flight data-plane requests per endpoint before the serving layer answers 429.
     max_concurrent_requests: int = 128
+    #: Generations decoded together per model (TGI's batch size); each reserves its KV cache
+    #: up front (about 45 MiB with the default model). See `serving/options.py`.
+    max_concurrent_generations: int = 32
     #: Weights served for Q4_1 model files: "q4_0" (converted once, cached) or "original"
     #: (as given). See the serving layer's `backends/weights.py`.
     weights: str = "q4_0"

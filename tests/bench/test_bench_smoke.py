@@ -140,3 +140,18 @@ synthetic: 32 concurrent streams, 1 errors, 16000 tokens in 2.00 s (8000 tokens/
         "errors": 0,
     }
     assert data["llama_streams"]["1"]["ttft_median"] == 0.048
+
+
+def test_the_raw_llama_cpp_ceiling_line_is_parsed(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.llama_ceiling import Ceiling, report
+
+    ceiling = Ceiling(
+        lanes=2, threads=1, decode={1: 200.0, 8: 520.5, 32: 900.0}, prompt={1: 0.0085, 8: 0.028}
+    )
+    report(ceiling)
+    printed = capsys.readouterr().out
+    assert "(2.60x)" in printed and "(4.50x)" in printed and "(3.29x)" in printed
+    assert parse(printed)["raw_ceiling"] == {
+        "decode_tokens_per_s": {"1": 200.0, "8": 520.5, "32": 900.0},
+        "prompt_ms": {"1": 8.5, "8": 28.0},
+    }

@@ -184,6 +184,7 @@ def _epoch(stamp: str) -> float:
 
 def test_cli_options_build_the_config() -> None:
     from hf_endpoints_emulator.cli import config_from_args
+    from hf_endpoints_emulator.serving.options import ServingOptions
     from pulumi_hf_endpoints.cli import build_parser
 
     args = build_parser().parse_args(
@@ -213,6 +214,8 @@ def test_cli_options_build_the_config() -> None:
             "me/tiny=/models/tiny.gguf",
             "--max-concurrent-requests",
             "4",
+            "--max-batch-size",
+            "8",
         ]
     )
     config = config_from_args(args)
@@ -230,7 +233,11 @@ def test_cli_options_build_the_config() -> None:
         {"me/tiny": "/models/tiny.gguf"},
         4,
     )
+    assert ServingOptions.from_config(config).max_concurrent_generations == 8
     defaults = config_from_args(build_parser().parse_args(["emulator"]))
+    assert ServingOptions.from_config(defaults).max_concurrent_generations == 32
+    with pytest.raises(ValueError, match="--max-batch-size must be at least 1, not 0"):
+        config_from_args(build_parser().parse_args(["emulator", "--max-batch-size", "0"]))
     assert (defaults.host, defaults.port, defaults.backend, defaults.orgs) == (
         "127.0.0.1",
         8765,

@@ -385,3 +385,24 @@ def test_over_the_request_limit_answers_429(emu: EmulatorHandle) -> None:
         }
     batcher = runner_of(emu).backend.batcher
     wait_until(lambda: (batcher.active, batcher.kv_cells) == (0, 0), "an empty batch")
+
+
+def test_bursts_leaving_in_any_order_leave_every_decode_step_one_pass(
+    emu: EmulatorHandle, url: str
+) -> None:
+    """A burst takes the lowest free slots and each step's rows go in slot order: llama.cpp
+    computes each run of consecutive sequence ids apart, and rows in arrival order, as the
+    second burst got from the slots the first had freed, cost up to a pass per sequence."""
+    lanes = runner_of(emu).backend.batcher.lanes
+    wait_until(lambda: sum(lane.active for lane in lanes) == 0, "an idle batch")
+    steps = sum(lane.decode_steps for lane in lanes)
+    split = sum(lane.split_steps for lane in lanes)
+    body = {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 8, "details": True}}
+    for _ in range(3):
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: generate(emu, url, body), range(8)))
+        assert {r["details"]["finish_reason"] for r in results} == {"length"}
+        assert len({r["generated_text"] for r in results}) == 1
+    assert sum(lane.widest_batch for lane in lanes) > 2
+    assert sum(lane.decode_steps for lane in lanes) > steps
+    assert sum(lane.split_steps for lane in lanes) == split

@@ -30,8 +30,10 @@ class ServingOptions:
     #: TGI `--max-concurrent-requests`: in-flight generation requests per endpoint before 429.
     max_concurrent_requests: int = 128
     #: Generations decoded together per model (llama.cpp sequences sharing each batch,
-    #: TGI's batch size); the rest queue. Each slot reserves `max_total_tokens` KV cells.
-    max_concurrent_generations: int = 16
+    #: TGI's batch size); the rest queue. Each slot reserves `max_total_tokens` KV cells
+    #: up front: with the default model, 32 slots hold about 1.4 GiB (16 about 0.7 GiB).
+    #: 32, so that 32 concurrent streams share each step instead of half of them queueing.
+    max_concurrent_generations: int = 32
     max_best_of: int = 2
     max_stop_sequences: int = 4
     max_top_n_tokens: int = 5
