@@ -138,14 +138,27 @@ class Cancelled(RuntimeError):
     """The sequence was dropped because its consumer went away."""
 
 
+def log_normalizers(rows: Logits, scratch: Logits | None = None) -> list[float]:
+    """Each row's log-sum-exp, the number its log-probabilities are logits minus
+    (`scratch`: a buffer of at least as many rows, to compute in without allocating).
+
+    A whole decode step in a handful of numpy calls, not a handful per row: each call lets
+    the session threads and the event loop take the GIL from the decode thread. A row's
+    value does not depend on the rows beside it (numpy reduces each row of a C-ordered
+    array on its own), so a sequence gets the same numbers alone or under load."""
+    peaks = rows.max(axis=1)
+    shifted = np.subtract(
+        rows, peaks[:, np.newaxis], out=None if scratch is None else scratch[: len(rows)]
+    )
+    logs = np.log(np.exp(shifted, out=shifted).sum(axis=1))
+    return [float(peak) + float(log) for peak, log in zip(peaks, logs, strict=True)]
+
+
 def log_softmax_at(
     logits: Logits, ids: Sequence[int], scratch: Logits | None = None
 ) -> list[float]:
-    """Log-probabilities of `ids` under one row of logits (`scratch`: a buffer of the row's
-    size and type, to compute in without allocating; the result is the same)."""
-    peak = float(logits.max())
-    shifted = np.subtract(logits, peak, out=scratch)
-    lse = peak + float(np.log(np.exp(shifted, out=shifted).sum()))
+    """Log-probabilities of `ids` under one row of logits (`scratch` as `log_normalizers`)."""
+    lse = log_normalizers(logits[np.newaxis, :], scratch)[0]
     return [float(logits[i]) - lse for i in ids]
 
 
@@ -230,9 +243,8 @@ class BatchScheduler:
             self._n_vocab, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
         )
         self._ids = np.arange(self._n_vocab, dtype=np.int32)
-        self._scratch = np.empty(self._n_vocab, dtype=np.float32)
-        #: The same for a whole decode step (`_emit_rows`).
-        self._step_scratch = np.empty((self.slots, self._n_vocab), dtype=np.float32)
+        #: Where `log_normalizers` computes, a row per slot.
+        self._scratch = np.empty((self.slots, self._n_vocab), dtype=np.float32)
         self._cond = threading.Condition()
         self._pending: deque[Generation] = deque()
         self._active: list[Generation] = []
@@ -535,11 +547,11 @@ class BatchScheduler:
         batch = self._batch
         by_slot = {s.slot: s for s in seqs}
         rows = decode_rows(by_slot, self._free, self.slots)
+        owners = [by_slot.get(row.slot) for row in rows]  # None: a throw-away row
         fillers = [r.slot for r in rows if r.filler]
         token = seqs[0].next_token
         batch.n_tokens = len(rows)
-        for i, row in enumerate(rows):
-            s = by_slot.get(row.slot) if not row.filler else None
+        for i, (row, s) in enumerate(zip(rows, owners, strict=True)):
             batch.token[i] = token if s is None else s.next_token
             batch.pos[i] = 0 if s is None else s.pos
             batch.n_seq_id[i] = 1
@@ -559,7 +571,6 @@ class BatchScheduler:
         self.decode_steps += 1
         self.batched_steps += len(seqs) > 1
         self.widest_batch = max(self.widest_batch, len(seqs))
-        owners = [None if row.filler else by_slot[row.slot] for row in rows]
         for s in seqs:
             s.pos += 1
         self._emit_rows(owners, self._row(L.llama_get_logits(self._ctx), len(rows)))
@@ -572,18 +583,9 @@ class BatchScheduler:
 
     def _emit_rows(self, seqs: Sequence[Generation | None], logits: Logits) -> None:
         """Sample each sequence's next token from its row of `logits` (`None`: a row nobody
-        reads) and hand the steps to the sessions.
-
-        Greedy picks and log-normalizers are computed for every row at once: a handful of
-        numpy calls per step instead of a handful per sequence, each of which lets the
-        session threads and the event loop take the GIL from this thread. Each row's values
-        are bit for bit those of `log_softmax_at` on that row alone (numpy reduces each row
-        of a C-ordered array on its own)."""
-        n = len(seqs)
-        peaks = logits.max(axis=1)
-        scratch = self._step_scratch[:n]
-        np.subtract(logits, peaks[:, np.newaxis], out=scratch)
-        logs = np.log(np.exp(scratch, out=scratch).sum(axis=1))
+        reads) and hand the steps to the sessions. Greedy picks and log-normalizers are
+        computed for every row at once (`log_normalizers`)."""
+        normalizers = log_normalizers(logits, self._scratch)
         # llama.cpp's greedy sampler keeps the first highest logit, as argmax does.
         best = logits.argmax(axis=1)
         for i, seq in enumerate(seqs):
@@ -595,7 +597,7 @@ class BatchScheduler:
             except Exception as exc:  # this sequence's sampler failed, not the batch
                 self._stop(seq, exc)
                 continue
-            lse = float(peaks[i]) + float(logs[i])
+            lse = normalizers[i]
             top: list[tuple[int, float]] = []
             if seq.top_n:
                 ids = np.argpartition(row, -seq.top_n)[-seq.top_n :]
