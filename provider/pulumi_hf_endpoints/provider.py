@@ -8,6 +8,8 @@ call time, and the HTTP client is created lazily in the provider process.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
 import re
@@ -30,7 +32,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from . import settings
+from . import ownership, settings
 from .client.errors import (
     ApiConnectionError,
     ApiTimeoutError,
@@ -55,6 +57,7 @@ log = logging.getLogger("pulumi_hf_endpoints.provider")
 # Keys the provider adds to inputs and outputs for its own use; never sent to the service.
 LOGICAL_NAME_KEY = "__logicalName"
 DEFAULTS_KEY = "__defaults"
+OWNERSHIP = ownership.OWNERSHIP_KEY
 INPUT_KEYS_KEY = "__inputKeys"
 """In outputs: the properties the checked inputs hold. Read gets only the outputs, and refresh
 must return inputs with exactly these keys (else the next plan shows properties the program
@@ -118,13 +121,36 @@ def _public(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if not k.startswith(_INTERNAL_PREFIX)}
 
 
-def auto_name(logical_name: str) -> str:
-    """A service-valid name from a Pulumi logical name plus a random suffix."""
+_SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def auto_name(logical_name: str, seed: str | None = None) -> str:
+    """A service-valid name from a Pulumi logical name plus a suffix: derived from `seed` when
+    given (the same resource asking again gets the same name), else random."""
     base = re.sub(r"[^a-z0-9-]+", "-", logical_name.lower()).strip("-")
     base = re.sub(r"-{2,}", "-", base)
     base = base[: NAME_MAX_LENGTH - _AUTONAME_SUFFIX - 1].rstrip("-") or "endpoint"
-    suffix = "".join(_random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(7))
+    if seed is None:
+        suffix = "".join(_random.choice(_SUFFIX_ALPHABET) for _ in range(_AUTONAME_SUFFIX))
+    else:
+        number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
+        digits = []
+        for _ in range(_AUTONAME_SUFFIX):
+            number, digit = divmod(number, len(_SUFFIX_ALPHABET))
+            digits.append(_SUFFIX_ALPHABET[digit])
+        suffix = "".join(digits)
     return f"{base}-{suffix}"
+
+
+def _name_seed(owner: Any, inputs: Mapping[str, Any]) -> str | None:
+    """What an auto-name is derived from: the resource's owner id and the properties whose
+    change replaces the endpoint. The same resource asking again (after an interrupted `up`, or
+    `pulumi state delete`) gets the name it had; a replacement, which changes one of those
+    properties, gets another, so that it can be created before the old endpoint is deleted."""
+    if not isinstance(owner, str) or not owner:
+        return None
+    placement = {key: inputs.get(key) for key in REPLACE_ON_CHANGES if key != "name"}
+    return owner + json.dumps(placement, sort_keys=True, default=str)
 
 
 def _spec_of_state(props: Mapping[str, Any]) -> spec.EndpointSpec:
@@ -206,6 +232,29 @@ def _keeps_secrets_out(method: Callable[_P, _R]) -> Callable[_P, _R]:
             raise ResourceError(clean) from None
 
     return guarded
+
+
+def _shown(value: Any) -> str:
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(exclude_none=True, by_alias=True)
+    return repr(value)
+
+
+def _conflict_message(namespace: str, name: str, holder: str | None) -> str:
+    """The 409 of a create, with the fixes in the order they usually apply."""
+    whose = (
+        "it belongs to another resource of a Pulumi stack"
+        if holder is not None
+        else "it was not created by this provider (or before ownership markers existed)"
+    )
+    return (
+        f"an endpoint named '{name}' already exists in namespace '{namespace}' and {whose}. "
+        "If you renamed this resource (or moved it to another parent), add an alias so that "
+        "Pulumi moves its state instead of creating a new endpoint: "
+        "opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name='<old logical name>')]). "
+        "To take over an endpoint made outside this stack, set adoptExisting "
+        "(adopt_existing=True). Otherwise choose another name."
+    )
 
 
 def _split_id(id_: str) -> tuple[str, str]:
@@ -291,16 +340,22 @@ class InferenceEndpointProvider(ResourceProvider):
         if failures:
             return CheckResult(dict(news), result_failures)
         inputs = dict(normalized)
-        if LOGICAL_NAME_KEY in news:
-            inputs[LOGICAL_NAME_KEY] = news[LOGICAL_NAME_KEY]
+        for key in (LOGICAL_NAME_KEY, ownership.OWNER_KEY):
+            if key in news:
+                inputs[key] = news[key]
         if "name" not in props:
             previous = _olds.get("name") if _olds else None
             was_auto = "name" in ((_olds or {}).get(DEFAULTS_KEY) or [])
             if isinstance(previous, str) and previous and was_auto:
                 inputs["name"] = previous
+            elif any(_contains_unknown(inputs.get(k)) for k in REPLACE_ON_CHANGES):
+                inputs["name"] = Unknown()  # type: ignore[no-untyped-call]  # known after `up`
             else:
                 logical = news.get(LOGICAL_NAME_KEY)
-                inputs["name"] = auto_name(logical if isinstance(logical, str) else "endpoint")
+                inputs["name"] = auto_name(
+                    logical if isinstance(logical, str) else "endpoint",
+                    _name_seed(news.get(ownership.OWNER_KEY), inputs),
+                )
             inputs[DEFAULTS_KEY] = ["name"]
         return CheckResult(inputs, [])
 
@@ -341,25 +396,17 @@ class InferenceEndpointProvider(ResourceProvider):
         name = desired.name
         if name is None:  # check() always sets it; guard against a program that skipped check
             raise ResourceError("name is required")
+        owner = props.get(ownership.OWNER_KEY)
+        marker = ownership.new_marker(owner) if isinstance(owner, str) and owner else None
         payload = spec.create_payload(desired, name)
+        if marker is not None:
+            payload["tags"] = ownership.with_marker(payload.get("tags"), marker)
         adopted = False
         started = time.time()
         try:
             answer = api.create_endpoint(namespace, payload)
         except ConflictError:
-            if not desired.adopt_existing:
-                raise ResourceError(
-                    f"an endpoint named '{name}' already exists in namespace '{namespace}'. "
-                    "Set adoptExisting (adopt_existing=True) to take it over and make it match "
-                    "this resource, or choose another name. Dynamic resources cannot be "
-                    "imported with `pulumi import`. If this resource is being replaced (`pulumi "
-                    "up --replace`, `pulumi state taint`, a replacement trigger) with the "
-                    "delete_before_replace option set to False, Pulumi creates the new endpoint "
-                    "while the old one still holds the name: leave the option unset (an "
-                    "explicit name is then replaced by deleting first) or drop `name`."
-                ) from None
-            answer = self._adopt(api, namespace, name, desired)
-            adopted = True
+            answer, adopted = self._take_over(api, namespace, name, desired, owner, marker)
         except MalformedResponseError as exc:
             # The service said yes (2xx) but its answer is unreadable: the endpoint exists.
             cleanup = self._delete_quietly(api, namespace, name)
@@ -389,16 +436,68 @@ class InferenceEndpointProvider(ResourceProvider):
             cleanup = self._delete_quietly(api, namespace, name)
             raise ResourceError(_without_secrets(f"{exc}; {cleanup}{logs}", desired)) from None
         outputs = self._outputs(desired, namespace, name, info, props)
+        if marker is not None:
+            outputs[ownership.OWNERSHIP_KEY] = marker
         return CreateResult(f"{namespace}/{name}", self._priced(outputs, api, namespace, info))
 
+    def _take_over(
+        self,
+        api: EndpointsApi,
+        namespace: str,
+        name: str,
+        desired: spec.EndpointSpec,
+        owner: Any,
+        marker: str | None,
+    ) -> tuple[Endpoint, bool]:
+        """The name is taken. The endpoint holding it is this resource's own when it carries
+        this resource's owner id (an interrupted `up` or `pulumi state delete` left it): it is
+        taken over, and treated as created here. Another's is adopted only when the program
+        asks (`adoptExisting`). Returns the answer and whether it was adopted from elsewhere."""
+        found = api.get_endpoint(namespace, name)
+        holder = ownership.owner_of(ownership.split(found.tags)[1])
+        own = holder is not None and holder == owner
+        if not own and not desired.adopt_existing:
+            raise ResourceError(_conflict_message(namespace, name, holder))
+        return self._adopt(api, namespace, name, desired, found, marker, own=own), not own
+
     def _adopt(
-        self, api: EndpointsApi, namespace: str, name: str, desired: spec.EndpointSpec
+        self,
+        api: EndpointsApi,
+        namespace: str,
+        name: str,
+        desired: spec.EndpointSpec,
+        found: Endpoint,
+        marker: str | None,
+        *,
+        own: bool,
     ) -> Endpoint:
+        """Make `found` match the program, or refuse when it cannot without a new endpoint."""
         from . import spec
 
-        found = api.get_endpoint(namespace, name)
         live = spec.spec_from_api(found, namespace, prior=desired)
+        moved = [
+            f"{prop}: the endpoint has {_shown(getattr(live, spec.FIELD_NAMES[prop]))}, this "
+            f"resource wants {_shown(getattr(desired, spec.FIELD_NAMES[prop]))}"
+            for prop in REPLACE_ON_CHANGES
+            if prop not in ("name", "namespace")
+            and getattr(live, spec.FIELD_NAMES[prop]) != getattr(desired, spec.FIELD_NAMES[prop])
+        ]
+        if moved:
+            why = (
+                "It is this resource's own endpoint, kept when this resource was replaced (the "
+                "retain_on_delete option keeps the old endpoint, and an explicit name cannot be "
+                "held by two): delete it, or give this resource another name. "
+                if own
+                else ""
+            )
+            raise ResourceError(
+                f"endpoint {namespace}/{name} exists but cannot be taken over: "
+                f"{'; '.join(moved)}. These can only change with a new endpoint. {why}"
+                "Nothing was changed."
+            )
         payload = spec.update_payload(live, desired)
+        if marker is not None:
+            payload["tags"] = ownership.with_marker(desired.tags, marker)
         return api.update_endpoint(namespace, name, payload) if payload else found
 
     def _remove_if_created(
@@ -467,6 +566,9 @@ class InferenceEndpointProvider(ResourceProvider):
         payload = spec.update_payload(old, desired)
         try:
             live = answer = api.get_endpoint(namespace, name)
+            marker = self._hold(namespace, name, live, olds, news)
+            if marker is not None and ("tags" in payload or marker != olds.get(OWNERSHIP)):
+                payload["tags"] = ownership.with_marker(desired.tags, marker)
             if payload:
                 answer = api.update_endpoint(namespace, name, payload)
             if live.state in spec.FAILED_STATES:
@@ -501,7 +603,34 @@ class InferenceEndpointProvider(ResourceProvider):
         except EndpointsApiError as exc:
             raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
         outputs = self._outputs(desired, namespace, name, info, news)
+        if marker is not None:
+            outputs[OWNERSHIP] = marker
         return UpdateResult(self._priced(outputs, api, namespace, info))
+
+    @staticmethod
+    def _hold(
+        namespace: str,
+        name: str,
+        live: Endpoint,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+    ) -> str | None:
+        """The marker this resource holds the endpoint by, after checking it still does: the
+        one recorded at create, or a new one for an endpoint that has none yet (made before
+        markers existed). An endpoint another resource has taken over is not touched."""
+        current = ownership.split(live.tags)[1]
+        recorded = olds.get(OWNERSHIP)
+        if current is not None and current != recorded:
+            raise ResourceError(
+                f"endpoint {namespace}/{name} is now held by another resource (it carries the "
+                f"ownership tag {current!r}, not this resource's): it was adopted elsewhere or "
+                "this resource was replaced. Run `pulumi refresh`, or remove this resource "
+                "from the program"
+            )
+        if current is not None:
+            return current
+        owner = news.get(ownership.OWNER_KEY)
+        return ownership.new_marker(owner) if isinstance(owner, str) and owner else None
 
     # --- read / delete --------------------------------------------------------------------
 
@@ -529,12 +658,15 @@ class InferenceEndpointProvider(ResourceProvider):
         live = spec.spec_from_api(info, namespace, prior=prior).to_properties()
         keys = sorted(live) if lookup else _input_keys(props)
         inputs = {key: live[key] for key in keys if key in live}
-        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY):
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY):
             if props.get(key):
                 inputs[key] = props[key]
         # The outputs hold every live value, so that a property set elsewhere which the program
-        # leaves unset still differs from the program at the next Diff, and is cleared.
+        # leaves unset still differs from the program at the next Diff, and is cleared. The
+        # ownership marker stays the one this resource wrote: a refresh never takes over.
         outputs = {**live, **inputs, **spec.status_outputs(info), INPUT_KEYS_KEY: keys}
+        if props.get(OWNERSHIP):
+            outputs[OWNERSHIP] = props[OWNERSHIP]
         return ReadResult(id_=id_, outs=self._priced(outputs, api, namespace, info), inputs=inputs)
 
     @_keeps_secrets_out
@@ -542,7 +674,20 @@ class InferenceEndpointProvider(ResourceProvider):
         namespace, name = _split_id(id_)
         api, config = self._client()
         try:
+            held_by = ownership.split(api.get_endpoint(namespace, name).tags)[1]
+            if held_by is not None and held_by != props.get(OWNERSHIP):
+                # Another resource holds it now (an adoption, a rename, a replacement that
+                # reused the name): this resource's endpoint is gone, and that one stays.
+                log.warning(
+                    "not deleting %s/%s: it carries the ownership tag %r, not this resource's",
+                    namespace,
+                    name,
+                    held_by,
+                )
+                return
             api.delete_endpoint(namespace, name, missing_ok=True)
+        except NotFoundError:
+            return
         except EndpointsApiError as exc:
             raise failure(f"deleting endpoint {namespace}/{name}", exc, config) from None
         # Wait until the name is free, so a replacement may reuse it.
@@ -636,7 +781,7 @@ class InferenceEndpointProvider(ResourceProvider):
         properties = desired.model_copy(update={"namespace": namespace, "name": name})
         outputs = {**properties.to_properties(), **spec.status_outputs(info)}
         outputs[INPUT_KEYS_KEY] = sorted(desired.to_properties())
-        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY):
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY):
             if inputs.get(key):
                 outputs[key] = inputs[key]
         return outputs

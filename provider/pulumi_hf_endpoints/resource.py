@@ -8,6 +8,7 @@ mapping.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,9 @@ from typing import Any, ClassVar, cast
 import pulumi
 import pulumi.dynamic
 
+from . import ownership
 from .properties import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES, to_camel, to_snake
+from .property_paths import Shape, state_path
 from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
 
 __all__ = [
@@ -276,6 +279,19 @@ def _dataclass_props(value: Any) -> dict[str, Any]:
     }
 
 
+def _shape(cls: type[Any]) -> Shape:
+    """The names a property path may walk in `cls`'s properties (see property_paths.py)."""
+    nested: dict[str, type[Any]] = {
+        "customImage": CustomImageArgs,
+        "privateService": PrivateServiceArgs,
+        "credentials": RegistryCredentialsArgs,
+    }
+    return {
+        to_camel(f.name): (_shape(nested[to_camel(f.name)]) if to_camel(f.name) in nested else None)
+        for f in dataclasses.fields(cls)
+    }
+
+
 def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for f in dataclasses.fields(args):
@@ -294,6 +310,9 @@ def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
             f"'{LEGACY_TYPES[args.type]}' is used instead"
         )
     return props
+
+
+_SHAPE = _shape(InferenceEndpointArgs)
 
 
 class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="InferenceEndpoint"):
@@ -379,6 +398,16 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
             raise TypeError("pass either an InferenceEndpointArgs or keyword arguments, not both")
         props = _properties(args)
         props[LOGICAL_NAME_KEY] = resource_name
+        props[ownership.OWNER_KEY] = ownership.owner_id(
+            pulumi.get_project(), pulumi.get_stack(), resource_name
+        )
+        ignored = opts.ignore_changes if opts is not None else None
+        if opts is not None and ignored:
+            opts = copy.copy(opts)  # the names users write, as the engine matches them in state
+            opts.ignore_changes = [
+                state_path(path, _SHAPE, option="ignore_changes", resource="InferenceEndpoint")
+                for path in ignored
+            ]
         if args.name is not None and (opts is None or opts.delete_before_replace is None):
             # A name is unique in its namespace. A replacement the engine forces (`up
             # --replace`, `state taint`, a replacement trigger) never asks the provider which

@@ -36,15 +36,20 @@ def test_program_inputs_check_clean_and_normalised(offline_host: ProviderHost) -
     assert inputs["__defaults"] == ["name"]
 
 
-def test_auto_name_is_kept_on_later_runs_and_fresh_without_olds(
+def test_auto_name_is_kept_on_later_runs_and_derived_again_without_olds(
     offline_host: ProviderHost,
 ) -> None:
+    """Without olds (an interrupted create, `pulumi state delete`) the resource gets the name it
+    had; a change that replaces it (region) gets another, so that both can exist for a while."""
     res = declare("my-endpoint", **GPT2)
     first = offline_host.check(res.urn, {}, res.inputs).inputs
     again = offline_host.check(res.urn, first, res.inputs).inputs
     assert again["name"] == first["name"]
-    fresh = offline_host.check(res.urn, {}, res.inputs).inputs
-    assert fresh["name"] != first["name"]
+    assert offline_host.check(res.urn, {}, res.inputs).inputs["name"] == first["name"]
+    moved = declare("my-endpoint", **{**GPT2, "region": "eu-west-1"})
+    assert offline_host.check(moved.urn, {}, moved.inputs).inputs["name"] != first["name"]
+    other = declare("my-endpoint-2", **GPT2)
+    assert offline_host.check(other.urn, {}, other.inputs).inputs["name"] != first["name"]
 
 
 def test_long_logical_names_are_shortened_to_the_service_limit(

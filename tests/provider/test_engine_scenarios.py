@@ -84,9 +84,12 @@ def test_forced_replacement_of_a_named_endpoint_deletes_first(
     engine.destroy_all()
 
 
-def test_forced_replacement_creating_first_explains_the_conflict(
+def test_forced_replacement_creating_first_keeps_the_named_endpoint(
     live_host: ProviderHost, emulator: EmulatorHandle
 ) -> None:
+    """Creating first under a taken name: the endpoint carries this resource's own marker, so
+    the create takes it over, and the old half's delete leaves it (the marker is new)."""
+
     def program() -> None:
         InferenceEndpoint(
             "chat", **GPT2, name="pinned", opts=pulumi.ResourceOptions(delete_before_replace=False)
@@ -94,16 +97,17 @@ def test_forced_replacement_creating_first_explains_the_conflict(
 
     (res,) = capture_program(program)
     engine = Engine(live_host)
-    engine.up_program([res])
-    with pytest.raises(ProviderError) as info:
-        engine.up_program([res], replace={res.urn})
-    assert "already exists" in info.value.message
-    assert "delete_before_replace" in info.value.message and "--replace" in info.value.message
-    assert names_in(emulator) == {"pinned"}  # the old endpoint is untouched
+    created = engine.up_program([res])[0].outputs or {}
+    steps = engine.up_program([res], replace={res.urn})
+    assert [s.op for s in steps] == ["replace", "delete-replaced"]
+    kept = engine.state[res.urn].outputs
+    assert names_in(emulator) == {"pinned"} and kept["createdAt"] == created["createdAt"]
+    assert kept["__ownership"] != created["__ownership"]  # held anew
     engine.destroy_all()
+    assert names_in(emulator) == set()
 
 
-def test_forced_replacement_of_an_auto_named_endpoint_creates_first(
+def test_forced_replacement_of_an_auto_named_endpoint_keeps_it(
     live_host: ProviderHost, emulator: EmulatorHandle
 ) -> None:
     engine = Engine(live_host)
@@ -112,8 +116,9 @@ def test_forced_replacement_of_an_auto_named_endpoint_creates_first(
     steps = engine.up_program([res], replace={res.urn})
     assert [s.op for s in steps] == ["replace", "delete-replaced"]
     new = engine.state[res.urn].outputs
-    assert new["name"] != old["name"] and names_in(emulator) == {new["name"]}
+    assert new["name"] == old["name"] and names_in(emulator) == {new["name"]}
     engine.destroy_all()
+    assert names_in(emulator) == set()
 
 
 # --- 2. get of an id that does not exist ------------------------------------------------------

@@ -125,6 +125,7 @@ def _normalise(value: Any, names: dict[str, str]) -> Any:
             return "<time>"
         value = re.sub(r"http://127\.0\.0\.1:\d+/endpoints/\w+", "<endpoint-url>", value)
         value = re.sub(r"http://127\.0\.0\.1:\d+/v2", "<api-url>", value)
+        value = re.sub(r"(pulumi-owner:[0-9a-f]+)\.[0-9a-f]+", r"\1.<nonce>", value)
         for real, alias in names.items():
             value = value.replace(real, alias)
         return value

@@ -2,7 +2,7 @@
 
 Each test asserts on what the service holds (the emulator's list route) and on what the state
 records (`pulumi stack export`), not only on exit codes. A path that shows a defect which Step 15
-fixes is a strict expected failure: its fix turns it green, and a change that hides it fails.
+fixed was a strict expected failure until its fix turned it green.
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ def provider_error(result: Any) -> str:
     return result.output.split(marker, 1)[1].split("\n\n", 1)[0] if marker in result.output else ""
 
 
+def user_tags(item: dict[str, Any]) -> list[str]:
+    """An endpoint's tags without the provider's ownership marker."""
+    return [tag for tag in item["tags"] if not tag.startswith("pulumi-owner:")]
+
+
 def held(emulator: EmulatorHandle) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in endpoints(emulator)}
 
@@ -67,15 +72,30 @@ def consistent(stack: CliStack, emulator: EmulatorHandle) -> dict[str, str]:
 # --- replacements the user forces ---------------------------------------------------------------
 
 
-def test_up_replace_of_an_auto_named_endpoint_creates_first_then_deletes(
+def test_up_replace_of_an_auto_named_endpoint_keeps_it(
     deploy: Callable[..., CliStack], emulator: EmulatorHandle
 ) -> None:
+    """A forced replacement creates before it deletes, and an auto-name is derived from the
+    resource and its placement: the create finds the endpoint this resource holds and takes it
+    over, and the old half's delete leaves it. Nothing is lost, nothing is recreated."""
     stack = deploy(endpoint("chat"))
     (before,) = consistent(stack, emulator).values()
+    created = held(emulator)[before]["status"]["createdAt"]
     result = stack.up("--replace", stack.urn("chat"))
     assert "replaced" in result.output
-    (after,) = consistent(stack, emulator).values()
-    assert after != before and after.startswith("chat-")
+    assert consistent(stack, emulator) == {"chat": before}
+    assert held(emulator)[before]["status"]["createdAt"] == created
+
+
+def test_up_replace_with_delete_before_replace_recreates_an_auto_named_endpoint(
+    deploy: Callable[..., CliStack], emulator: EmulatorHandle
+) -> None:
+    stack = deploy(endpoint("chat", opts="delete_before_replace=True"))
+    (before,) = consistent(stack, emulator).values()
+    created = held(emulator)[before]["status"]["createdAt"]
+    stack.up("--replace", stack.urn("chat"))
+    assert consistent(stack, emulator) == {"chat": before}
+    assert held(emulator)[before]["status"]["createdAt"] != created  # a new endpoint
 
 
 def test_up_replace_of_a_named_endpoint_deletes_first(
@@ -91,14 +111,13 @@ def test_up_replace_of_a_named_endpoint_deletes_first(
 def test_state_taint_replaces_at_the_next_up(
     deploy: Callable[..., CliStack], emulator: EmulatorHandle
 ) -> None:
-    stack = deploy(endpoint("chat"))
-    (before,) = consistent(stack, emulator).values()
+    stack = deploy(endpoint("chat", 'name="tainted"'))
+    created = held(emulator)["tainted"]["status"]["createdAt"]
     stack.run("state", "taint", stack.urn("chat"))
-    # The replacement is checked with no olds: a fresh auto-name, which the plan shows.
-    assert plan(stack) == {"chat": ("replace", ["name"])}
+    assert plan(stack) == {"chat": ("replace", [])}
     stack.up()
-    (after,) = consistent(stack, emulator).values()
-    assert after != before
+    assert consistent(stack, emulator) == {"chat": "tainted"}
+    assert held(emulator)["tainted"]["status"]["createdAt"] != created
 
 
 # --- targets and refresh ------------------------------------------------------------------------
@@ -226,22 +245,24 @@ def test_rename_of_an_auto_named_endpoint_without_an_alias_replaces_it(
     assert name.startswith("new-name-")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Step 15: a named endpoint renamed without an alias gets a 409 that advises "
-    "adoptExisting; with it, the new URN adopts the endpoint and the old URN's delete removes it",
-)
-def test_rename_of_a_named_endpoint_without_an_alias_keeps_it(
+def test_rename_of_a_named_endpoint_without_an_alias_is_refused_then_adopted(
     deploy: Callable[..., CliStack], emulator: EmulatorHandle
 ) -> None:
     stack = deploy(endpoint("old-name", 'name="renamed"'))
+    created = held(emulator)["renamed"]["status"]["createdAt"]
     stack.write_program(program(endpoint("new-name", 'name="renamed"')))
     first = stack.up(check=False)
-    assert first.code != 0 and "alias" in first.output
-    # Following the message's advice must not lose the endpoint.
+    message = provider_error(first)
+    assert first.code != 0 and message.index("alias") < message.index("adoptExisting")
+    assert consistent(stack, emulator) == {"old-name": "renamed"}  # nothing changed
+    # Following the second advice: the new resource adopts the endpoint, and the old one's
+    # delete at the end of the run leaves it alone (it no longer holds it).
     stack.write_program(program(endpoint("new-name", 'name="renamed"', "adopt_existing=True")))
     stack.up()
     assert consistent(stack, emulator) == {"new-name": "renamed"}
+    assert held(emulator)["renamed"]["status"]["createdAt"] == created
+    stack.destroy()
+    assert endpoint_names(emulator) == []
 
 
 # --- resource options ---------------------------------------------------------------------------
@@ -272,20 +293,23 @@ def test_retain_on_delete_leaves_the_endpoint_when_it_leaves_the_program(
     assert endpoint_names(emulator) == ["retained"]  # as Pulumi documents: deleted from state only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Step 15: replacing a retained named endpoint deletes nothing, then its create gets "
-    "a 409 and every later up retries it",
-)
 def test_retain_on_delete_does_not_wedge_a_named_replacement(
     deploy: Callable[..., CliStack], emulator: EmulatorHandle
 ) -> None:
+    """The old endpoint is kept and the new one needs its name: refused with what to do, and
+    doing it (another name) goes through."""
     stack = deploy(endpoint("chat", 'name="retained"', opts="retain_on_delete=True"))
     stack.edit_program('region="us-east-1"', 'region="eu-west-1"')
     first = stack.up(check=False)
-    second = stack.up(check=False)
-    # Either the replacement goes through, or it is refused with a message that names the option.
-    assert second.code == 0 or "retain_on_delete" in provider_error(first)
+    assert first.code != 0
+    message = provider_error(first)
+    assert "retain_on_delete" in message and "region" in message
+    assert held(emulator)["retained"]["provider"]["region"] == "us-east-1"  # kept, untouched
+    stack.edit_program('name="retained"', 'name="moved"')
+    stack.up()
+    assert endpoint_names(emulator) == ["moved", "retained"]
+    assert state_ids(stack) == {"chat": f"{emulator.user}/moved"}
+    assert held(emulator)["moved"]["provider"]["region"] == "eu-west-1"
 
 
 def test_deleted_with_skips_the_delete_when_the_other_resource_goes(
@@ -310,14 +334,9 @@ def test_ignore_changes_with_the_camel_case_name(
     assert plan(stack) == {"chat": ("update", ["tags"])}
     stack.up()
     service = held(emulator)["ignoring"]
-    assert (service["compute"]["scaling"]["maxReplica"], service["tags"]) == (1, ["team:ml"])
+    assert (service["compute"]["scaling"]["maxReplica"], user_tags(service)) == (1, ["team:ml"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Step 15: ignore_changes names are matched against the camelCase inputs, so the "
-    "constructor's snake_case name is silently ignored",
-)
 def test_ignore_changes_with_the_snake_case_name(
     deploy: Callable[..., CliStack], emulator: EmulatorHandle
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import ownership
 from ..client.models import Endpoint, EndpointRoute
 from ..properties import LEGACY_TYPES
 from .model import CustomImage, EndpointSpec, PrivateService, RegistryCredentials
@@ -117,7 +118,8 @@ def spec_from_api(
         "container_args": _live_list(info.model.args, prior.container_args if prior else None),
         "env": env,
         "secrets": secrets,
-        "tags": _live_list(info.tags, prior.tags if prior else None),
+        # The ownership marker is the provider's, never the user's (ownership.py).
+        "tags": _live_list(ownership.split(info.tags)[0], prior.tags if prior else None),
         "domain": route.domain,
         "path": route.path,
         # `false` is the service's default: it reads as unset unless the program set it.
