@@ -137,24 +137,42 @@ def _make_stacks(work: Path, emu: Any, many: int) -> dict[str, Any]:
     return stacks
 
 
-def _service_names(emu: Any) -> set[str]:
+def _service(emu: Any) -> dict[str, str]:
+    """The endpoints the service holds: name -> creation time (ISO 8601)."""
     import httpx
 
     response = httpx.get(f"{emu.api_url}/endpoint/{emu.user}", headers=emu.headers, timeout=30)
     response.raise_for_status()
-    return {item["name"] for item in response.json()["items"]}
+    return {item["name"]: item["status"]["createdAt"] for item in response.json()["items"]}
 
 
-def _check(emu: Any, key: str, label: str, count: int) -> None:
-    """Each up made the stack's endpoints and each destroy removed them: the time measured is
-    that of the work done."""
+def _check(emu: Any, key: str, label: str, count: int, t: float) -> list[int]:
+    """Each up made the stack's endpoints and each destroy removed them, so the time measured
+    is that of the work done. After an up: how many creates began together, per round (creation
+    times further apart than half a provisioning time start a new round)."""
     if not key.startswith("endpoint"):
-        return
-    mine = {n for n in _service_names(emu) if n.startswith(f"p7-{key}-")}
-    if label.startswith("up") and len(mine) != count:
-        raise AssertionError(f"{key}: `pulumi up` left {len(mine)} endpoints, not {count}")
+        return []
+    mine = {n: c for n, c in _service(emu).items() if n.startswith(f"p7-{key}-")}
     if label.startswith("destroy") and mine:
         raise AssertionError(f"{key}: `pulumi destroy` left {sorted(mine)}")
+    if not label.startswith("up"):
+        return []
+    if len(mine) != count:
+        raise AssertionError(f"{key}: `pulumi up` left {len(mine)} endpoints, not {count}")
+    return creation_rounds(sorted(mine.values()), gap=0.5 * t)
+
+
+def creation_rounds(created: list[str], gap: float) -> list[int]:
+    """Sizes of the groups of creation times (sorted ISO 8601) separated by more than `gap` s."""
+    from datetime import datetime
+
+    stamps = [datetime.fromisoformat(c.replace("Z", "+00:00")).timestamp() for c in created]
+    rounds: list[int] = []
+    for i, stamp in enumerate(stamps):
+        if i == 0 or stamp - stamps[i - 1] > gap:
+            rounds.append(0)
+        rounds[-1] += 1
+    return rounds
 
 
 def run(quick: bool) -> BenchResult:
@@ -179,6 +197,7 @@ def run(quick: bool) -> BenchResult:
         "per_round": {key: list(steps) for key, steps in plan.items()},
     }
     times: dict[str, dict[str, list[float]]] = {k: {c: [] for c in plan[k]} for k in STACKS}
+    creation_groups: dict[str, list[list[int]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-p7-") as tmp, emulator_process(**phases) as emu:
         stacks = _make_stacks(Path(tmp), emu, many)
         try:
@@ -192,12 +211,18 @@ def run(quick: bool) -> BenchResult:
                         started = time.perf_counter()
                         stacks[key].run(*args)
                         times[key][label].append(time.perf_counter() - started)
-                        _check(emu, key, label, count)
+                        groups = _check(emu, key, label, count, t)
+                        if groups:
+                            creation_groups.setdefault(f"{key} {label}", []).append(groups)
         finally:
             for stack in stacks.values():
                 stack.close()
     _figures(result, times, many, t)
-    result.samples = {"seconds": times}
+    for run_key, groups in creation_groups.items():
+        if run_key.startswith("endpoint-n"):
+            seen = ", ".join("+".join(map(str, g)) for g in groups)
+            result.notes.append(f"{many} endpoints, {run_key.split()[1]}: creates began in {seen}")
+    result.samples = {"seconds": times, "creates_begun_together": creation_groups}
     return result
 
 
