@@ -254,7 +254,7 @@ def _figures(
                 "s",
                 med("endpoint-n", command),
                 med("endpoint-1", command),
-                reference_label=f"`pulumi {command}` of 1 endpoint",
+                reference_label="1 endpoint",
                 goal=1.5,
                 goal_kind="max",
                 note=f"T = {t:g} s, CLI defaults (--parallel {4 * (os.cpu_count() or 1)})",
@@ -268,7 +268,7 @@ def _figures(
                         "s",
                         med("endpoint-n", "up-parallel"),
                         med("endpoint-1", "up"),
-                        reference_label="`pulumi up` of 1 endpoint",
+                        reference_label="1 endpoint",
                         note="the engine lets all N creates go at once",
                     )
                 )
@@ -286,11 +286,11 @@ def _figures(
                     )
         result.add(
             Figure(
-                f"P7 `pulumi {command}` of {many} no-op resources (the CLI's own cost)",
+                f"P7 `pulumi {command}` of {many} no-ops (the CLI's own cost)",
                 "s",
                 med("noop-n", command),
                 med("noop-1", command),
-                reference_label=f"`pulumi {command}` of 1 no-op",
+                reference_label="1 no-op",
             )
         )
     for key in STACKS:

@@ -188,7 +188,7 @@ def test_real_cli_quick_run_measures_every_command(tmp_path: Path) -> None:
     assert {f["reference_label"] for f in previews} == {"2 no-ops", "1 no-op"}
     for command in ("up", "destroy"):
         figure = figures[f"P7 `pulumi {command}` of 2 endpoints"]
-        assert figure["reference_label"] == f"`pulumi {command}` of 1 endpoint"
+        assert figure["reference_label"] == "1 endpoint"
         assert figure["goal"] == 1.5 and math.isfinite(figure["ratio"])
     assert all(f["ours"] > 0 for f in figures.values() if f["unit"] == "s")
     seconds = data["samples"]["seconds"]
