@@ -218,9 +218,9 @@ def run(quick: bool) -> BenchResult:
             for stack in stacks.values():
                 stack.close()
     _figures(result, times, many, t)
-    for run_key, groups in creation_groups.items():
+    for run_key, runs in creation_groups.items():
         if run_key.startswith("endpoint-n"):
-            seen = ", ".join("+".join(map(str, g)) for g in groups)
+            seen = ", ".join("+".join(map(str, groups)) for groups in runs)
             result.notes.append(f"{many} endpoints, {run_key.split()[1]}: creates began in {seen}")
     result.samples = {"seconds": times, "creates_begun_together": creation_groups}
     return result
