@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "P3": "bench.p3_concurrency",
     "P4": "bench.p4_streaming",
     "P5": "bench.p5_startup",
+    "P7": "bench.p7_real_cli",
     "SERVING": "bench.p6_serving",
 }
 ALIASES = {"P6": "SERVING", "S": "SERVING"}

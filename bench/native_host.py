@@ -1,7 +1,8 @@
 """Option (c) of P3, a model: Pulumi's dynamic-provider host without its 4-worker cap.
 
 A native provider (a `pulumi-resource-*` plugin, e.g. in Go) serves every RPC the engine sends
-concurrently, and the engine's `--parallel` defaults to unbounded, so 16 Creates wait at once.
+concurrently, and the engine's `--parallel` (4 × the CPU count by default, 16 on 4 cores) lets
+16 Creates wait at once.
 Running the unchanged `pulumi.dynamic` host with a wide thread pool gives that concurrency to
 the same provider code, which is what this module does:
 

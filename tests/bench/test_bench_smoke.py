@@ -1,10 +1,13 @@
 """`python -m bench --quick` on the cheap benchmarks: it runs, prints the table, writes JSON with
-computed ratios. Timings are never asserted (goals met or not is what the benchmark reports)."""
+computed ratios. Timings are never asserted (goals met or not is what the benchmark reports).
+The real-CLI benchmark (P7) runs when `make pulumi-cli` has built the CLI and skips with the
+reason otherwise (fails instead when HF_ENDPOINTS_REQUIRE_PULUMI_CLI is set, as in CI)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +158,73 @@ def test_the_raw_llama_cpp_ceiling_line_is_parsed(capsys: pytest.CaptureFixture[
         "decode_tokens_per_s": {"1": 200.0, "8": 520.5, "32": 900.0},
         "prompt_ms": {"1": 8.5, "8": 28.0},
     }
+
+
+def _real_cli_or_skip() -> None:
+    from bench.p7_real_cli import cli_unavailable
+    from tests.realcli.cli import REQUIRE_ENV
+
+    missing = cli_unavailable()
+    if missing and os.environ.get(REQUIRE_ENV):
+        pytest.fail(f"{REQUIRE_ENV} is set and the Pulumi CLI is missing: {missing}")
+    if missing:
+        pytest.skip(f"real-CLI benchmark skipped: {missing}")
+
+
+@pytest.mark.realcli
+def test_real_cli_quick_run_measures_every_command(tmp_path: Path) -> None:
+    _real_cli_or_skip()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "P7", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    data = json.loads((tmp_path / "p7.json").read_text())
+    figures = {f["name"]: f for f in _check_result(data, "P7")}
+    previews = [f for name, f in figures.items() if "`pulumi preview`" in name]
+    assert {f["reference_label"] for f in previews} == {"2 no-ops", "1 no-op"}
+    for command in ("up", "destroy"):
+        figure = figures[f"P7 `pulumi {command}` of 2 endpoints"]
+        assert figure["reference_label"] == "1 endpoint"
+        assert figure["goal"] == 1.5 and math.isfinite(figure["ratio"])
+    assert all(f["ours"] > 0 for f in figures.values() if f["unit"] == "s")
+    seconds = data["samples"]["seconds"]
+    assert set(seconds) == {"endpoint-1", "endpoint-n", "noop-1", "noop-n"}
+    for by_command in seconds.values():
+        assert set(by_command) == {"up", "preview", "destroy"}
+        assert all(len(values) == 1 for values in by_command.values())
+    # Both of the 2 endpoints were on the service after the up (checked by the benchmark).
+    assert sum(sum(g) for g in data["samples"]["creates_begun_together"]["endpoint-n up"]) == 2
+    assert any(n.startswith("2 endpoints, up: median") and "min" in n for n in data["notes"])
+    assert "P7 `pulumi up` of 2 endpoints" in out.stdout
+
+
+def test_real_cli_benchmark_skips_with_the_reason_when_the_cli_is_missing(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_ENDPOINTS_PULUMI_TOOLS": str(tmp_path / "no-tools")}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "P7", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "P7: skipped: the Pulumi CLI is not built" in out.stdout
+    assert "make pulumi-cli" in out.stdout
+    data = json.loads((tmp_path / "p7.json").read_text())
+    assert data["figures"] == [] and data["error"] is None
+
+
+def test_creation_rounds_groups_times_by_gap() -> None:
+    from bench.p7_real_cli import creation_rounds
+
+    eight = [f"2026-01-01T00:00:00.{i:03d}Z" for i in range(8)]
+    later = [f"2026-01-01T00:00:03.{i:03d}Z" for i in range(8)]
+    assert creation_rounds(eight + later, gap=2.0) == [8, 8]
+    assert creation_rounds(eight + later, gap=5.0) == [16]
+    assert creation_rounds(["2026-01-01T00:00:00Z"], gap=1.0) == [1]
+    assert creation_rounds([], gap=1.0) == []
