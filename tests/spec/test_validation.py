@@ -146,7 +146,8 @@ def test_custom_image_needs_a_url() -> None:
 
 def test_custom_image_rules() -> None:
     bad_engine = only_failure({**GPT2, "customImage": {"url": "x", "engine": "triton"}})
-    assert bad_engine.property == "customImage" and "'custom', 'tgi'" in bad_engine.reason
+    assert bad_engine.property == "customImage"
+    assert "'custom', 'huggingface', 'huggingfaceNeuron'" in bad_engine.reason
     bad_route = only_failure({**GPT2, "customImage": {"url": "x", "healthRoute": "health"}})
     assert "customImage.healthRoute" in bad_route.reason and "'/'" in bad_route.reason
     bad_port = only_failure({**GPT2, "customImage": {"url": "x", "port": 70000}})
