@@ -216,13 +216,16 @@ def select(
     since: int | None = None,
     until: int | None = None,
     tail: int | None = None,
+    replica: str | None = None,
 ) -> list[LogLine]:
-    """`lines` from `since` (inclusive) to `until` (exclusive), Unix seconds, then the last
-    `tail` of them."""
+    """`lines` from `since` (inclusive) to `until` (exclusive), Unix seconds, of `replica` (its
+    `deployment-replica` id, as each line shows it) when given, then the last `tail` of them."""
     chosen = [
         line
         for line in lines
-        if (since is None or line.at >= since) and (until is None or line.at < until)
+        if (since is None or line.at >= since)
+        and (until is None or line.at < until)
+        and (replica is None or line.replica == replica)
     ]
     if tail is not None:
         chosen = chosen[-tail:] if tail > 0 else []
