@@ -304,7 +304,7 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         "gpt2",
         repository="gpt2", framework="pytorch", task="text-generation",
         accelerator="cpu", vendor="aws", region="us-east-1",
-        instance_type="intel-icl", instance_size="x2",
+        instance_type="intel-spr", instance_size="x2",
     )
     pulumi.export("url", endpoint.url)
     ```

@@ -45,7 +45,7 @@ PROGRAM: dict[str, Any] = {
     "region": "us-east-1",
     "type": "authenticated",
     "instance_size": "x2",
-    "instance_type": "intel-icl",
+    "instance_type": "intel-spr",
     "env": {"LOG_LEVEL": "info"},
     "custom_image": {
         "url": "registry.example.com/team/tgi:1.0",

@@ -29,7 +29,7 @@ def test_create_payload_of_the_guide_example_is_exact() -> None:
         "compute": {
             "accelerator": "cpu",
             "instanceSize": "x2",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
         },
         "model": {
@@ -133,7 +133,7 @@ def test_update_payload_is_empty_when_nothing_changed() -> None:
         ({"maxReplica": 3}, {"compute": {"scaling": {"maxReplica": 3}}}),
         (
             {"instanceSize": "x4"},
-            {"compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x4"}},
+            {"compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x4"}},
         ),
         ({"revision": "abc123"}, {"model": {"revision": "abc123"}}),
         ({"repository": "distilgpt2"}, {"model": {"repository": "distilgpt2"}}),
