@@ -13,7 +13,8 @@ B200, which must be requested).
 A create, or an update that moves an endpoint, onto a `deprecated` instance is refused with a
 400 (`hf endpoints hardware` counts those rows as undeployable; an endpoint already on one keeps
 running), and one whose first replicas (minReplica, at least one) would exceed the namespace's
-quota of that instance type is refused too (docs/service-api.md gives the evidence and the assumptions).
+quota of that instance type is refused too (docs/service-api.md gives the evidence and the
+assumptions).
 """
 
 from __future__ import annotations
