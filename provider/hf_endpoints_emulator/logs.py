@@ -82,7 +82,11 @@ def image_name(config: Mapping[str, Any]) -> str:
             # `user:password@registry/image`: user-info comes before the first '/'; a digest
             # (`image@sha256:...`) comes after it.
             host, slash, path = rest.partition("/")
-            return scheme + sep + host.rpartition("@")[2] + slash + path
+            name = scheme + sep + host.rpartition("@")[2] + slash + path
+            last = name.rpartition("/")[2]
+            # Without a tag or digest, the container runtime pulls `latest` ("docker image
+            # pull", https://docs.docker.com/reference/cli/docker/image/pull/).
+            return name if ":" in last or "@" in last else name + ":latest"
     return f"huggingface/inference-toolkit ({model.get('framework', 'pytorch')})"
 
 

@@ -199,7 +199,8 @@ def test_image_names_drop_registry_credentials_but_keep_digests() -> None:
     assert image_name(config("u:p@reg.io/a/b:1")) == "reg.io/a/b:1"
     assert image_name(config("reg.io/a/b@sha256:abc")) == "reg.io/a/b@sha256:abc"
     assert image_name(config("u:p@reg.io/a/b@sha256:abc")) == "reg.io/a/b@sha256:abc"
-    assert image_name(config("https://u:p@reg.io/a")) == "https://reg.io/a"
+    assert image_name(config("https://u:p@reg.io/a")) == "https://reg.io/a:latest"
+    assert image_name(config("reg.io:5000/a/b")) == "reg.io:5000/a/b:latest"  # a port is no tag
     assert "pytorch" in image_name(
         {"model": {"framework": "pytorch", "image": {"huggingface": {}}}}
     )

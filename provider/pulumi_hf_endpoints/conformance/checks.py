@@ -323,6 +323,13 @@ def route_cleared_by_empty_object(session: Session) -> Any:
     return [outcome, _route(session.raw())]
 
 
+def timeout_range(session: Session) -> Any:
+    return [
+        session.put({"compute": {"scaling": {"minReplica": 0, "scaleToZeroTimeout": minutes}}})
+        for minutes in (14, 15, 2880, 2881)
+    ]
+
+
 def revision_main(session: Session) -> Any:
     outcome = session.put({"model": {"revision": "main"}})
     return [outcome, session.raw()["model"].get("revision")]
@@ -416,6 +423,12 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "PUT route {}: the route after",
         route_cleared_by_empty_object,
         [OK, None],
+    ),
+    Behaviour(
+        "scale-to-zero-range",
+        "PUT scaleToZeroTimeout 14, 15, 2880, 2881 (minutes)",
+        timeout_range,
+        ["refused 400", OK, OK, "refused 400"],
     ),
     Behaviour(
         "revision-reported-as-sent",
