@@ -44,12 +44,14 @@ class RegistryCredentialsArgs:
 class CustomImageArgs:
     """A container image to run instead of the default Hugging Face toolkit.
 
-    `engine` is `custom` (default) or one the service configures itself: `tgi`, `tei`,
-    `vLLM`, `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`. Each needs `url`.
-    `env` is the endpoint's environment, as the huggingface_hub guide writes it here.
+    `engine` is `custom` (default), one the service configures itself (`tgi`, `tei`, `vLLM`,
+    `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`), each needing `url`, or a
+    managed Hugging Face image that takes none (`huggingface`, `huggingfaceNeuron`); an
+    engine's own settings go in `options`. `env` is the endpoint's environment, as the
+    huggingface_hub guide writes it here.
     """
 
-    url: pulumi.Input[str]
+    url: pulumi.Input[str] | None = None
     engine: pulumi.Input[str] | None = None
     health_route: pulumi.Input[str] | None = None
     port: pulumi.Input[int] | None = None
