@@ -263,7 +263,8 @@ class EndpointService:
 
     def update(self, user: User, namespace: str, name: str, patch: EndpointPatch) -> EndpointRecord:
         record = self.get(namespace, name)
-        changes = patch.model_dump(mode="json", exclude_unset=True)
+        sent = patch.model_dump(mode="json", exclude_unset=True)
+        changes = {key: value for key, value in sent.items() if value is not None}
         if changes.pop("name", name) != name:
             raise invalid("name", "cannot be changed, create a new endpoint instead")
         provider = changes.pop("provider", None)

@@ -642,3 +642,22 @@ def test_responses_match_the_documented_schema(client: httpx.Client, ns: str) ->
         "region": "us-east-1",
         "shared": False,
     }
+
+
+def test_a_null_anywhere_but_task_is_a_key_not_sent(client: httpx.Client, ns: str) -> None:
+    before = _create_full(client, ns)
+    nulls = {
+        "name": None,
+        "type": None,
+        "provider": None,
+        "compute": {"accelerator": None, "instanceSize": None, "scaling": {"minReplica": None}},
+        "model": {"repository": None, "image": None, "env": None},
+        "route": None,
+        "tags": None,
+    }
+    response = client.put(f"{ns}/full", json=nulls)
+    assert response.status_code == 200, response.text
+    after = response.json()
+    for key in ("compute", "model", "tags", "type", "name", "provider", "route"):
+        assert after[key] == before[key], key
+    assert client.put(f"{ns}/full", json={"compute": None, "model": None}).status_code == 200
