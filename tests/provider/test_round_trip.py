@@ -126,6 +126,9 @@ CASES = [
         ),
         always=NEURON,
     ),
+    # A required property: "removed" is the program's own value again.
+    Case("instance-size", {"instance_size": "x4"}, {"instance_size": "x8"},
+         lambda raw: raw["compute"]["instanceSize"], ("x4", "x8", "x2")),
     Case("container-command", {"container_command": ["python"]},
          {"container_command": ["python3", "-u"]}, _model("command"),
          (["python"], ["python3", "-u"], [])),
