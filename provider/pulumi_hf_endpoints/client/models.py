@@ -10,7 +10,7 @@ Built on first use: a `pulumi preview` (check and diff) never reads an answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -227,17 +227,34 @@ class HardwareVendor(_Part):
 UNDEPLOYABLE_STATUSES = frozenset({"deprecated", "not_available"})
 
 
-class Record(Mapping[str, Any]):
-    """A frozen result that also reads as the mapping of its fields (`dict(record)`,
-    `record["price_per_hour"]`), so that `pulumi.export` takes it whole."""
+class Record:
+    """A frozen result that also reads as the dict of its fields: `dict(record)`,
+    `record["price_per_hour"]`, `record.keys()`, `record.items()`.
+
+    Not iterable, on purpose. `pulumi.export` passes stack outputs through the SDK's `massage`
+    (pulumi/runtime/stack.py), which keeps a dict, turns anything else that is iterable into a
+    list (a Mapping became the list of its keys under the real Pulumi CLI) and any other object
+    into the dict of its public attributes: this record's fields, nested records included. A
+    dict subclass would export too, but `Output.all` and `Output.from_input` rebuild dicts as
+    plain dicts, and the attributes would be lost inside `apply`.
+    """
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._field_names():
-            raise KeyError(key)
+            raise KeyError(f"{key!r}: a {type(self).__name__} is read by field name (see .keys())")
         return getattr(self, key)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._field_names())
+    def keys(self) -> tuple[str, ...]:
+        return self._field_names()
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._field_names())
+
+    def items(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((name, getattr(self, name)) for name in self._field_names())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._field_names()
 
     def __len__(self) -> int:
         return len(self._field_names())

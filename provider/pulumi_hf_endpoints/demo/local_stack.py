@@ -25,7 +25,7 @@ from typing import Any
 
 import pulumi
 
-from ._engine.engine import CheckFailedError, Engine, Phase, Step, StepListener
+from ._engine.engine import CheckFailedError, Engine, EngineError, Phase, Step, StepListener
 from ._engine.host import HostStartError, ProviderError, ProviderHost, urn_name_type
 from ._engine.monitor import EngineMonitor, run_program
 from .stack import StackError, project_name
@@ -56,6 +56,8 @@ def _stack_errors() -> Iterator[None]:
         raise StackError(f"{exc.method} {subject}: {exc.message}") from None
     except HostStartError as exc:
         raise StackError(f"the provider host did not start: {exc}") from None
+    except EngineError as exc:
+        raise StackError(str(exc)) from None
 
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -73,6 +75,17 @@ def _sealed(props: Mapping[str, Any], secret: Collection[str]) -> dict[str, Any]
         else value
         for key, value in props.items()
     }
+
+
+def _note_secret(output: pulumi.Output[Any], key: str, secret: set[str]) -> pulumi.Output[None]:
+    """An output that adds `key` to `secret` once `output` is known to be secret."""
+
+    async def note() -> None:
+        if await output.is_secret():
+            secret.add(key)
+
+    noted: pulumi.Output[None] = pulumi.Output.from_input(note())
+    return noted
 
 
 class LocalStack:
@@ -99,6 +112,8 @@ class LocalStack:
         self.outputs: dict[str, Any] = {}
         self.planned_outputs: dict[str, Any] = {}
         """The stack outputs a preview knows; those known only after `up` are `UNKNOWN`."""
+        self.secret_outputs: set[str] = set()
+        """Stack outputs built from a secret: the state seals them, as Pulumi's does."""
         self._secret_keys: set[str] = set()
         self._env = {"PULUMI_STACK": stack, **(env or {})}
         self._listener = listener
@@ -121,9 +136,19 @@ class LocalStack:
         """`pulumi preview`: Check and Diff only; nothing changes."""
         return self._operation(preview=True)
 
-    def up(self) -> list[Step]:
-        """`pulumi up`: apply the program, delete what it no longer declares."""
-        return self._operation(preview=False)
+    def up(self, *, replace: Collection[str] = ()) -> list[Step]:
+        """`pulumi up`: apply the program, delete what it no longer declares; `replace` lists
+        the URNs `pulumi up --replace` names."""
+        return self._operation(preview=False, replace=replace)
+
+    def refresh(self) -> list[Step]:
+        """`pulumi refresh`: read every resource back from the service; the provider is
+        configured as the last `up` left it in the state, as the CLI does without
+        `--run-program`."""
+        with self._deployment(saved_config=True) as engine:
+            engine.refresh_all()
+            self._save()
+            return list(self._steps)
 
     def destroy(self) -> list[Step]:
         """`pulumi destroy`: delete every resource; the provider is configured as the last `up`
@@ -163,9 +188,11 @@ class LocalStack:
                 self._engine.use_host(host, self.config, secret_keys=self._secret_keys)
             yield self._engine
 
-    def _operation(self, *, preview: bool) -> list[Step]:
+    def _operation(self, *, preview: bool, replace: Collection[str] = ()) -> list[Step]:
         with self._deployment() as engine, engine.deployment(preview=preview):
-            monitor = EngineMonitor(engine, self.project, self.stack, preview=preview)
+            monitor = EngineMonitor(
+                engine, self.project, self.stack, preview=preview, replace=replace
+            )
             exports = self._run_program(monitor)
             if monitor.errors:
                 if not preview:
@@ -181,8 +208,10 @@ class LocalStack:
         return list(self._steps)
 
     def _run_program(self, monitor: EngineMonitor) -> dict[str, Any]:
-        """Run `__main__.py` with the stack's config; return its stack outputs."""
+        """Run `__main__.py` with the stack's config; return its stack outputs (and note in
+        `secret_outputs` those that are secret)."""
         exports: dict[str, Any] = {}
+        secret: set[str] = set()
         config, secret_keys = dict(self.config), sorted(self._secret_keys)
         main = self.project_dir / "__main__.py"
 
@@ -199,6 +228,7 @@ class LocalStack:
                 exports[key] = UNKNOWN  # until it resolves: in a preview, some never do
                 output = pulumi.Output.from_input(value)
                 settled.append(output.apply(functools.partial(exports.__setitem__, key)))
+                settled.append(_note_secret(output, key, secret))
             return pulumi.Output.all(*settled)
 
         try:
@@ -208,6 +238,8 @@ class LocalStack:
         except BaseException as exc:
             if not monitor.errors:  # else the first failed registration is the one to report
                 raise StackError(f"the program failed: {exc}") from exc
+        if not monitor.preview:
+            self.secret_outputs = secret
         return exports
 
     def _on_step(self, phase: Phase, step: Step) -> None:
@@ -238,6 +270,6 @@ class LocalStack:
                 "stack": self.stack,
                 "config": {k: v for k, v in self.config.items() if k not in self._secret_keys},
                 "resources": resources,
-                "outputs": self.outputs,
+                "outputs": _sealed(self.outputs, self.secret_outputs),
             }
             self.state_path.write_text(json.dumps(state, indent=2, default=str))

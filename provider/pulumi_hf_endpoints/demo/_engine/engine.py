@@ -94,6 +94,12 @@ class RegisteredResource:
     replacement_trigger: Any = None
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    protect: bool = False
+    retain_on_delete: bool = False
+    deleted_with: str = ""
+    """The URN of a resource whose deletion deletes this one (the `deleted_with` option)."""
+    aliases: tuple[str, ...] = ()
+    """URNs the resource had before (its `aliases`): state found under one is taken over."""
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,11 +113,14 @@ class ResourceState:
     outputs: dict[str, Any]
     external: bool = False
     secret_outputs: frozenset[str] = frozenset()
-    """Top-level output keys the engine stores as secrets (see `_secret_outputs`)."""
+    """Top-level output keys the engine stores as secrets (see `secret_outputs`)."""
     secret_inputs: frozenset[str] = frozenset()
     """Top-level input keys the program marked secret; stored as secrets too."""
     dependencies: tuple[str, ...] = ()
     replacement_trigger: Any = None
+    protect: bool = False
+    retain_on_delete: bool = False
+    deleted_with: str = ""
 
 
 @dataclass
@@ -130,8 +139,8 @@ class Step:
     changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     """For an update or replace: the inputs (`__` keys aside) that differ from the previous ones,
     key -> (old, new), as the CLI lists them (`[diff: ~maxReplica]`, rows.go getDiffInfo); a
-    replacement's fresh auto-name is not listed. For a refresh that found drift: the stored
-    inputs against the refreshed ones."""
+    replacement's fresh auto-name is listed too, as the real CLI's plan shows it (`~name`). For
+    a refresh that found drift: the stored inputs against the refreshed ones."""
     seconds: float = 0.0
     """How long an applied step's Create/Update/Delete calls took."""
     replace_reason: ReplaceReason | None = None
@@ -202,7 +211,7 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
-def _secret_outputs(
+def secret_outputs(
     outputs: Mapping[str, Any], secret_inputs: Collection[str], additional: Collection[str]
 ) -> frozenset[str]:
     """Outputs the engine stores as secrets: those whose key is a secret input (the host does
@@ -385,7 +394,7 @@ class Engine:
         self, goal: RegisteredResource, replace: bool
     ) -> tuple[Step, Callable[[Step], None]]:
         """The step a registration becomes (SG generateSteps), and how to apply it."""
-        old = self.state.get(goal.urn)
+        old = self.state.get(goal.urn) or self.aliased(goal)
         if old is not None and old.external:
             old = None  # a resource that was only read is created when it is declared
         rpcs: list[str] = []
@@ -406,7 +415,14 @@ class Engine:
             inputs = self._check(goal.urn, {}, goal.inputs, rpcs)
             return self._replacement(goal, old, inputs, rpcs, None, "trigger")
         rpcs.append("Diff")
-        diff = self.host.diff(goal.urn, old.id, old.outputs, inputs, old_inputs=old.inputs)
+        diff = self.host.diff(
+            goal.urn,
+            old.id,
+            old.outputs,
+            inputs,
+            old_inputs=old.inputs,
+            ignore_changes=goal.ignore_changes,
+        )
         changes, replaces = diff.changes, list(diff.replaces)
         if changes is None:
             # SG diffResource: DIFF_UNKNOWN -> the engine compares old and new inputs, and only
@@ -429,7 +445,12 @@ class Engine:
             def update(step: Step) -> None:
                 rpcs.append("Update")
                 step.outputs = self.host.update(
-                    goal.urn, old.id, old.outputs, inputs, old_inputs=old.inputs
+                    goal.urn,
+                    old.id,
+                    old.outputs,
+                    inputs,
+                    old_inputs=old.inputs,
+                    ignore_changes=goal.ignore_changes,
                 )
                 self._record(goal, old.id, inputs, step.outputs)
 
@@ -447,10 +468,19 @@ class Engine:
             raise CheckFailedError(urn, result.failures)
         return result.inputs
 
+    def aliased(self, goal: RegisteredResource) -> ResourceState | None:
+        """The state of the resource under one of its aliases, if it has none under its URN
+        (SG generateSteps: the aliased state is taken over; its old URN is not deleted)."""
+        if goal.urn in self.state:
+            return None
+        return next((self.state[a] for a in goal.aliases if a in self.state), None)
+
     def _record(
         self, goal: RegisteredResource, id_: str, inputs: dict[str, Any], outputs: dict[str, Any]
     ) -> None:
-        secret = _secret_outputs(outputs, goal.secret_keys, goal.additional_secret_outputs)
+        for alias in goal.aliases:  # the state moves to the new URN
+            self._drop(alias)
+        secret = secret_outputs(outputs, goal.secret_keys, goal.additional_secret_outputs)
         self._save(
             ResourceState(
                 goal.urn,
@@ -461,6 +491,9 @@ class Engine:
                 secret_inputs=frozenset(path.split(".")[0] for path in goal.secret_keys),
                 dependencies=goal.dependencies,
                 replacement_trigger=goal.replacement_trigger,
+                protect=goal.protect,
+                retain_on_delete=goal.retain_on_delete,
+                deleted_with=goal.deleted_with,
             )
         )
 
@@ -481,6 +514,11 @@ class Engine:
         diff: DiffResult | None,
         reason: ReplaceReason,
     ) -> tuple[Step, Callable[[Step], None]]:
+        if old.protect or goal.protect:  # SG: a protected resource is never replaced
+            raise EngineError(
+                f"unable to replace resource {goal.urn!r} as it is currently marked for "
+                "protection: unprotect it first (`pulumi state unprotect`)"
+            )
         # SG continueStepsFromDiff: the registration's option overrides the provider's answer;
         # a forced replacement has no answer, so the option alone decides (default: false).
         dbr = diff.delete_before_replace if diff is not None else False
@@ -506,8 +544,16 @@ class Engine:
 
     # --- deletes --------------------------------------------------------------------------
 
-    def _delete_one(self, old: ResourceState, rpcs: list[str]) -> None:
-        if not old.external:  # the engine never deletes resources it only read (ST DeleteStep)
+    def _delete_one(self, old: ResourceState, rpcs: list[str], *, skip: bool = False) -> None:
+        """ST DeleteStep: no Delete for a resource only read, one with `retain_on_delete`, or
+        one whose `deleted_with` resource goes in the same operation (`skip`); it leaves the
+        state all the same."""
+        if old.protect:
+            raise EngineError(
+                f"resource {old.urn!r} cannot be deleted because it is protected: unprotect it "
+                "first (`pulumi state unprotect`)"
+            )
+        if not (old.external or old.retain_on_delete or skip):
             rpcs.append("Delete")
             self.host.delete(old.urn, old.id, old.outputs, old_inputs=old.inputs)
         self._drop(old.urn, old)
@@ -524,6 +570,7 @@ class Engine:
         performPostSteps -> ExecuteParallel + Wait). The first failure stops what has not
         started; a failed replacement delete stays pending."""
         remaining = list(entries)
+        going = {entry.urn for entry, _ in entries}
         while remaining:
             urns = {entry.urn for entry, _ in remaining}
             layer = [
@@ -537,7 +584,9 @@ class Engine:
             ] or remaining
             remaining = [item for item in remaining if item not in layer]
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-                outcomes = list(pool.map(lambda item: self._delete_step(item, pending), layer))
+                outcomes = list(
+                    pool.map(lambda item: self._delete_step(item, pending, going), layer)
+                )
             if steps is not None:
                 steps += [step for step, _ in outcomes]
             errors = [error for _, error in outcomes if error is not None]
@@ -545,14 +594,14 @@ class Engine:
                 raise errors[0]
 
     def _delete_step(
-        self, item: tuple[ResourceState, list[str]], pending: bool
+        self, item: tuple[ResourceState, list[str]], pending: bool, going: Collection[str]
     ) -> tuple[Step, BaseException | None]:
         entry, rpcs = item
         op: Op = "delete" if self.state.get(entry.urn) is entry else "delete-replaced"
         step = Step(op, entry.urn, None, entry.id, entry.inputs, None, rpcs=rpcs)
         try:
             with self._applying(step):
-                self._delete_one(entry, step.rpcs)
+                self._delete_one(entry, step.rpcs, skip=entry.deleted_with in going)
         except Exception as exc:  # reported once the layer is done
             if pending:
                 with self._lock:
@@ -599,6 +648,9 @@ class Engine:
                 old.secret_inputs,
                 old.dependencies,
                 old.replacement_trigger,
+                old.protect,
+                old.retain_on_delete,
+                old.deleted_with,
             )
         )
         return self._emit("done", step)

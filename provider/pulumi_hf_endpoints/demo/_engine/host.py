@@ -491,6 +491,7 @@ class ProviderHost:
         news: Mapping[str, Any],
         *,
         old_inputs: Mapping[str, Any] | None = None,
+        ignore_changes: Iterable[str] = (),
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Update(olds = previous outputs, news = checked inputs) -> outputs."""
@@ -501,6 +502,7 @@ class ProviderHost:
             olds=to_struct(olds),
             news=to_struct(news),
             old_inputs=to_struct(old_inputs) if old_inputs is not None else None,
+            ignoreChanges=list(ignore_changes),
             name=name,
             type=type_,
         )

@@ -20,8 +20,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 
-from .engine import Engine, RegisteredResource, ResourceState, Step
-from .wire import from_struct, round_trip, to_struct, to_wire, without_internal
+from .engine import Engine, RegisteredResource, ResourceState, Step, secret_outputs
+from .wire import from_struct, round_trip, run_coroutine, to_struct, to_wire, without_internal
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -43,7 +43,29 @@ def engine_urn(project: str, stack: str, type_: str, name: str, parent: str = ""
     return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
 
-def registration(request: Any, urn: str) -> RegisteredResource:
+def alias_urns(request: Any, project: str, stack: str) -> tuple[str, ...]:
+    """The URNs a registration's `aliases` name: given whole, or as specs whose empty fields
+    default to the resource's own name, type, parent, project and stack."""
+    urns = []
+    for alias in request.aliases:
+        if alias.urn:
+            urns.append(alias.urn)
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        urns.append(
+            engine_urn(
+                spec.project or project,
+                spec.stack or stack,
+                spec.type or request.type,
+                spec.name or request.name,
+                parent,
+            )
+        )
+    return tuple(urns)
+
+
+def registration(request: Any, urn: str, aliases: tuple[str, ...] = ()) -> RegisteredResource:
     """A `RegisterResourceRequest` as the engine takes it: inputs ready for Check, and the
     resource options the engine acts on."""
     inputs, secret = engine_inputs(request.object)
@@ -66,6 +88,10 @@ def registration(request: Any, urn: str) -> RegisteredResource:
         replacement_trigger=trigger,
         additional_secret_outputs=tuple(request.additionalSecretOutputs),
         dependencies=tuple(request.dependencies),
+        protect=bool(request.protect),
+        retain_on_delete=bool(request.retainOnDelete),
+        deleted_with=request.deletedWith,
+        aliases=aliases,
         options={
             "protect": request.protect,
             "ignore_changes": list(request.ignoreChanges),
@@ -187,9 +213,13 @@ class EngineMonitor(StackMonitor):
     def RegisterResource(self, request: Any) -> Any:
         if not (request.custom and request.type.startswith(DYNAMIC_PREFIX)):
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        goal = registration(request, self.urn_of(request))
+        aliases = alias_urns(request, self.project, self.stack)
+        goal = registration(request, self.urn_of(request), aliases)
+        taken_over = self.engine.aliased(goal)
         with self._lock:
             self.declared.append(goal.urn)
+            if taken_over is not None:  # not undeclared: renamed
+                self.declared.append(taken_over.urn)
         old = self.engine.state.get(goal.urn)
         try:
             step = self.engine.register(
@@ -200,9 +230,39 @@ class EngineMonitor(StackMonitor):
             with self._lock:
                 self.errors.append(exc)
             id_, outputs = "", goal.inputs
+        secret = secret_outputs(outputs, goal.secret_keys, goal.additional_secret_outputs)
         return resource_pb2.RegisterResourceResponse(
-            urn=goal.urn, id=id_, object=to_struct(without_internal(outputs))
+            urn=goal.urn, id=id_, object=_with_secrets(without_internal(outputs), secret)
         )
+
+    def ReadResource(self, request: Any) -> Any:
+        """`Resource.get`: the engine reads the resource through its provider (ST ReadStep),
+        in a preview too, and the program gets what the provider answered."""
+        if not request.type.startswith(DYNAMIC_PREFIX):
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+        urn = self.urn_of(request)
+        inputs, _ = engine_inputs(request.properties)
+        with self._lock:
+            self.declared.append(urn)  # read resources stay in the state while read
+        try:
+            outputs = self.engine.get(urn, request.id, inputs).outputs or {}
+        except Exception as exc:  # reported once the program has finished
+            with self._lock:
+                self.errors.append(exc)
+            outputs = inputs
+        return resource_pb2.ReadResourceResponse(
+            urn=urn, properties=to_struct(without_internal(outputs))
+        )
+
+
+def _with_secrets(outputs: dict[str, Any], secret: Collection[str]) -> Any:
+    """The outputs as the engine returns them to the program: the secret ones wrapped as
+    secrets (the monitor supports the "secrets" feature), so that the program's outputs built
+    from them are secret too, as `pulumi.export` then stores them."""
+    wire = to_wire(outputs)
+    marked = {k: rpc.wrap_rpc_secret(v) if k in secret else v for k, v in wire.items()}
+    struct: Any = run_coroutine(lambda: rpc.serialize_properties(marked, {}))
+    return struct
 
 
 def _program_view(
