@@ -362,7 +362,7 @@ SMALL_ENDPOINT: dict[str, Any] = {
     "region": "us-east-1",
     "type": "protected",
     "instance_size": "x2",
-    "instance_type": "intel-icl",
+    "instance_type": "intel-spr",
 }
 
 

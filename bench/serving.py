@@ -53,7 +53,7 @@ def create_endpoint(emu: EmulatorProcess) -> str:
         "compute": {
             "accelerator": "cpu",
             "instanceSize": "x2",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "scaling": {"maxReplica": 1, "minReplica": 1, "scaleToZeroTimeout": None},
         },
         "model": {

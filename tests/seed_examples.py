@@ -14,7 +14,7 @@ GPT2: dict[str, Any] = {
     "region": "us-east-1",
     "type": "protected",
     "instanceSize": "x2",
-    "instanceType": "intel-icl",
+    "instanceType": "intel-spr",
 }
 
 ZEPHYR: dict[str, Any] = {

@@ -329,9 +329,9 @@ def test_local_stack_reports_check_failures_and_provider_errors(
         stack.preview()
 
     stack.set_config("maxReplica", "1")
-    emulator.faults.fail_deployments(message="no capacity for intel-icl today")
+    emulator.faults.fail_deployments(message="no capacity for intel-spr today")
     with pytest.raises(
-        StackError, match=r"Create my-endpoint-name: .*no capacity for intel-icl today"
+        StackError, match=r"Create my-endpoint-name: .*no capacity for intel-spr today"
     ):
         stack.up()
     assert stack.resources == {}
@@ -349,7 +349,7 @@ def test_local_stack_writes_secrets_as_pulumi_marks_them(
         "import pulumi\n"
         "from pulumi_hf_endpoints import InferenceEndpoint\n"
         "InferenceEndpoint('s', repository='gpt2', framework='pytorch', accelerator='cpu',\n"
-        "    vendor='aws', region='us-east-1', instance_type='intel-icl', instance_size='x2',\n"
+        "    vendor='aws', region='us-east-1', instance_type='intel-spr', instance_size='x2',\n"
         "    secrets={'API_KEY': 'sv-sealed-value-4711'}, wait=False)\n"
     )
     stack = LocalStack(

@@ -153,6 +153,18 @@ SECTIONS = {
         "## Other clients: huggingface_hub and JavaScript",
         "## Trying an endpoint from the shell",
         "## Reading an endpoint's logs",
+        "## Prompt and continuation",
+    ),
+    "service-api.md": (
+        "## Sources",
+        "## Fields: what is sent, what comes back",
+        "## What a GET answers",
+        "## Hardware",
+        "## Logs",
+        "## Generation",
+        "## Assumptions",
+        "## Bad input as the service judges it",
+        "## Checking it against the service",
     ),
     "emulator.md": (
         "## Running it",

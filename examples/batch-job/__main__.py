@@ -23,7 +23,7 @@ endpoint = InferenceEndpoint(
     region="us-east-1",
     type="authenticated",
     instance_size="x2",
-    instance_type="intel-icl",
+    instance_type="intel-spr",
     paused=config.get_bool("paused") or False,
 )
 

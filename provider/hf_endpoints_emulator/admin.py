@@ -14,6 +14,9 @@ All need the default user's token (the one the emulator prints).
 - `GET /emulator/endpoints/{namespace}/{name}/transitions`: every state the endpoint has
   entered since it was created, oldest first, with when (`at`, RFC 3339; `epoch`, seconds).
   Derived from the stored schedules, so a short phase is never missed, as polling can.
+- `POST /emulator/endpoints/{namespace}` (a create body): an endpoint as one created before its
+  instance type was deprecated: every rule of a create but that one, so a stack written then
+  can be replayed (the service keeps such endpoints running).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .config import Timings, User, generate_token
 from .context import Emulator, emulator
 from .errors import ApiError, bad_request
 from .faults import FaultSpec
+from .schemas import EndpointBody
 from .views import endpoint_url, timestamp
 
 EmulatorDep = Annotated[Emulator, Depends(emulator)]
@@ -135,6 +139,14 @@ async def get_transitions(namespace: str, name: str, _: Admin, emu: EmulatorDep)
             ]
         }
     )
+
+
+@router.post("/endpoints/{namespace}")
+async def seed_endpoint(
+    namespace: str, body: EndpointBody, user: Admin, emu: EmulatorDep
+) -> JSONResponse:
+    record = emu.service.create(user, namespace, body, on_deprecated_hardware=True)
+    return JSONResponse(emu.service.render(record))
 
 
 @router.get("/state")

@@ -119,6 +119,9 @@ class EmulatorConfig:
     n_threads: int | None = None
     #: List page size when the request sends no `limit` (the service documents 20).
     default_page_size: int = 20
+    #: The Hub endpoints may name: repository -> its revisions (branches, tags, commits). None,
+    #: the default, is an open Hub where every repository exists at every revision (see hub.py).
+    hub: Mapping[str, tuple[str, ...]] | None = None
 
     @property
     def state_path(self) -> str:

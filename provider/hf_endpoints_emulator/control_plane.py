@@ -4,10 +4,12 @@ Create answers 200 (the current spec; an older one said 202) and delete answers 
 
 Logs: `GET .../{name}/logs?from=&to=&tail=` answers `text/plain`, one line per log line, as the
 service's OpenAPI document of 2023 describes it (`from`/`to` are int64 timestamps there, without
-a unit: Unix seconds here, `from` inclusive and `to` exclusive). `GET .../{name}/logs/sse` (a
-route of the service that a Go client of it calls) sends the lines (the last `tail` ones when
-given) as server-sent events, one `data:` line each, then each new line as it is written, until
-the client leaves or the endpoint is deleted.
+a unit: Unix seconds here, `from` inclusive and `to` exclusive, as docs/service-api.md records).
+`replica` (a Go client of the service sends it) keeps the lines of one replica, named as the
+lines name it (`6pajyw3k-z7ghx`). `GET .../{name}/logs/sse` (a route of the service that the
+same client calls) sends the lines (the last `tail` ones when given) as server-sent events, one
+`data:` line each, then each new line as it is written, until the client leaves or the endpoint
+is deleted.
 """
 
 from __future__ import annotations
@@ -199,6 +201,7 @@ async def list_hardware(namespace: str, user: NamespaceCaller, emu: EmulatorDep)
 
 
 _Tail = Query(ge=0, description="At most this many lines, the last ones.")
+_Replica = Query(description="Only this replica's lines (`deployment-replica`, as lines show it).")
 
 
 @router.get(
@@ -219,9 +222,10 @@ async def endpoint_logs(
         int | None, Query(alias="to", ge=0, description="Unix seconds, exclusive.")
     ] = None,
     tail: Annotated[int | None, _Tail] = None,
+    replica: Annotated[str | None, _Replica] = None,
 ) -> PlainTextResponse:
     lines = emu.service.logs(emu.service.get(namespace, name))
-    chosen = select(lines, since=since, until=until, tail=tail)
+    chosen = select(lines, since=since, until=until, tail=tail, replica=replica)
     return PlainTextResponse("".join(line.render() + "\n" for line in chosen))
 
 
@@ -243,22 +247,31 @@ async def endpoint_logs_stream(
     user: NamespaceCaller,
     emu: EmulatorDep,
     tail: Annotated[int | None, _Tail] = None,
+    replica: Annotated[str | None, _Replica] = None,
 ) -> EventStreamResponse:
     record = emu.service.get(namespace, name)
-    return EventStreamResponse(_follow(emu, record.namespace, record.name, record.id, tail))
+    return EventStreamResponse(
+        _follow(emu, record.namespace, record.name, record.id, tail, replica)
+    )
 
 
 async def _follow(
-    emu: Emulator, namespace: str, name: str, endpoint_id: str, tail: int | None
+    emu: Emulator,
+    namespace: str,
+    name: str,
+    endpoint_id: str,
+    tail: int | None,
+    replica: str | None = None,
 ) -> AsyncIterator[bytes]:
-    """The lines so far (the last `tail`), then each new one, until the endpoint is gone."""
+    """The lines so far (the last `tail`), then each new one, until the endpoint is gone;
+    only `replica`'s when given."""
     seen: set[tuple[float, str, str]] = set()
     first = True
     while True:
         record = emu.store.get(namespace, name)
         if record is None or record.id != endpoint_id:
             return
-        lines = emu.service.logs(record)
+        lines = select(emu.service.logs(record), replica=replica)
         fresh = [line for line in lines if (line.at, line.replica, line.text) not in seen]
         seen.update((line.at, line.replica, line.text) for line in fresh)
         if first:

@@ -8,9 +8,13 @@ GPU row's `gpuMemoryGb` is the memory of all its GPUs together, as that page lis
 huggingface_hub's `InferenceEndpointHardware.gpu_memory_gb` documents it. Statuses and quotas
 vary as a real namespace's do: most rows `available`, a few `low_availability` or
 `not_available`, deprecated ones `deprecated`, and a quota per instance type (none yet for the
-B200, which must be requested). Deprecated and unavailable rows stay deployable here
-(huggingface_hub's Inference Endpoints guide still uses `intel-icl`); `hf endpoints hardware`
-hides them as it does against the real service.
+B200, which must be requested).
+
+A create, or an update that moves an endpoint, onto a `deprecated` instance is refused with a
+400 (`hf endpoints hardware` counts those rows as undeployable; an endpoint already on one keeps
+running), and one whose first replicas (minReplica, at least one) would exceed the namespace's
+quota of that instance type is refused too (docs/service-api.md gives the evidence and the
+assumptions).
 """
 
 from __future__ import annotations
@@ -185,7 +189,7 @@ _REGIONS: dict[str, dict[str, tuple[str, list[Instance]]]] = {
 
 #: Accelerators a namespace may hold at once, per instance type (the `quota` of each row): the
 #: default, and the instance types with less. The B200's is 0: it must be requested first.
-QUOTA_MAX_ACCELERATORS = 32
+QUOTA_MAX_ACCELERATORS = 64
 QUOTA_BY_INSTANCE_TYPE = {
     "nvidia-l40s": 8,
     "nvidia-a100": 8,
@@ -196,7 +200,16 @@ QUOTA_BY_INSTANCE_TYPE = {
 }
 
 
+DEPRECATED = "deprecated"
+
+
+#: CPU rows count vCPUs as their accelerators: a CPU instance type's quota is larger.
+QUOTA_CPU_MAX = 512
+
+
 def quota_max(instance_type: str) -> int:
+    if instance_type.startswith("intel-"):
+        return QUOTA_BY_INSTANCE_TYPE.get(instance_type, QUOTA_CPU_MAX)
     return QUOTA_BY_INSTANCE_TYPE.get(instance_type, QUOTA_MAX_ACCELERATORS)
 
 
@@ -231,6 +244,32 @@ def not_found_message(
     return (
         f"Instance compute '{accelerator.capitalize()}' - '{instance_type}' - '{instance_size}'"
         f" in '{vendor}' - '{region}' not found"
+    )
+
+
+def deprecated_message(
+    vendor: str, region: str, accelerator: str, instance_type: str, instance_size: str
+) -> str:
+    """A create or move onto a deprecated instance (the service's wording is not public)."""
+    return (
+        f"Instance compute '{accelerator.capitalize()}' - '{instance_type}' - '{instance_size}'"
+        f" in '{vendor}' - '{region}' is deprecated and takes no new deployments"
+    )
+
+
+def quota_refusal(offer: Offer, replicas: int, used: int) -> str | None:
+    """Why `replicas` replicas of `offer` (those an endpoint starts with) do not fit in the
+    namespace's quota of its instance type, `used` accelerators of it being held by other
+    endpoints; None if they fit."""
+    i = offer.instance
+    needed = i.num_accelerators * replicas
+    limit = quota_max(i.instance_type)
+    if used + needed <= limit:
+        return None
+    return (
+        f"Quota exceeded for '{i.instance_type}' in '{offer.vendor}' - '{offer.region}': "
+        f"{needed} accelerators requested ({replicas} replicas of {i.num_accelerators}), "
+        f"{max(limit - used, 0)} of {limit} available"
     )
 
 

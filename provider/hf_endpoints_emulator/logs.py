@@ -82,7 +82,11 @@ def image_name(config: Mapping[str, Any]) -> str:
             # `user:password@registry/image`: user-info comes before the first '/'; a digest
             # (`image@sha256:...`) comes after it.
             host, slash, path = rest.partition("/")
-            return scheme + sep + host.rpartition("@")[2] + slash + path
+            name = scheme + sep + host.rpartition("@")[2] + slash + path
+            last = name.rpartition("/")[2]
+            # Without a tag or digest, the container runtime pulls `latest` ("docker image
+            # pull", https://docs.docker.com/reference/cli/docker/image/pull/).
+            return name if ":" in last or "@" in last else name + ":latest"
     return f"huggingface/inference-toolkit ({model.get('framework', 'pytorch')})"
 
 
@@ -216,13 +220,16 @@ def select(
     since: int | None = None,
     until: int | None = None,
     tail: int | None = None,
+    replica: str | None = None,
 ) -> list[LogLine]:
-    """`lines` from `since` (inclusive) to `until` (exclusive), Unix seconds, then the last
-    `tail` of them."""
+    """`lines` from `since` (inclusive) to `until` (exclusive), Unix seconds, of `replica` (its
+    `deployment-replica` id, as each line shows it) when given, then the last `tail` of them."""
     chosen = [
         line
         for line in lines
-        if (since is None or line.at >= since) and (until is None or line.at < until)
+        if (since is None or line.at >= since)
+        and (until is None or line.at < until)
+        and (replica is None or line.replica == replica)
     ]
     if tail is not None:
         chosen = chosen[-tail:] if tail > 0 else []

@@ -128,12 +128,10 @@ class EndpointBody(_Request):
 class ScalingPatch(_Body):
     minReplica: int | None = None
     maxReplica: int | None = None
-    scaleToZeroTimeout: int | None = Field(None, description="null clears it.")
+    scaleToZeroTimeout: int | None = Field(None, description="Minutes, 15 to 2880.")
     measure: dict[str, float | None] | None = None
     metric: str | None = None
     threshold: float | None = None
-
-    _not_null = field_validator("minReplica", "maxReplica", mode="before")(_reject_null)
 
 
 class ComputePatch(_Body):
@@ -141,10 +139,6 @@ class ComputePatch(_Body):
     instanceType: str | None = None
     instanceSize: str | None = None
     scaling: ScalingPatch | None = None
-
-    _not_null = field_validator(
-        "accelerator", "instanceType", "instanceSize", "scaling", mode="before"
-    )(_reject_null)
 
 
 class ModelPatch(_Body):
@@ -158,16 +152,16 @@ class ModelPatch(_Body):
     args: list[str] | None = Field(None, description="Replaced whole.")
     command: list[str] | None = Field(None, description="Replaced whole.")
 
-    _not_null = field_validator("repository", "framework", "task", "image", mode="before")(
-        _reject_null
-    )
+    # `null` is a key not sent, but for the task: the service refuses `task: null`.
+    _not_null = field_validator("task", mode="before")(_reject_null)
 
 
 class EndpointPatch(_Request):
-    """`PUT /v2/endpoint/{namespace}/{name}`: only the keys sent change.
+    """`PUT /v2/endpoint/{namespace}/{name}`: only the keys sent change, and a key sent as
+    `null` is a key not sent (but `task`).
 
-    `compute`, `compute.scaling`, `model` and `route` merge key by key; every other value
-    (including `model.image`, `env`, `secrets`, `args`, `command`, `tags`) is replaced whole.
+    `compute`, `compute.scaling` and `model` merge key by key; every other value (including
+    `model.image`, `env`, `secrets`, `args`, `command`, `tags`, `route`) is replaced whole.
     """
 
     name: str | None = Field(None, description="Cannot change.")
@@ -180,8 +174,6 @@ class EndpointPatch(_Request):
     cacheHttpResponses: bool | None = None
     experimentalFeatures: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
-
-    _not_null = field_validator("type", "compute", "model", mode="before")(_reject_null)
 
 
 class CatalogDeployConfig(_Body):

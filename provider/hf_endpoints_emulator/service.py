@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import hardware, lifecycle, views
+from . import deployment, hardware, hub, lifecycle, views
 from .activity import ActivityTracker
 from .config import EmulatorConfig, Timings, User
 from .errors import ApiError, bad_request, invalid, not_found
@@ -24,7 +24,7 @@ from .faults import FaultBook
 from .logs import LogLine, endpoint_log
 from .schemas import EndpointBody, EndpointPatch
 from .store import DuplicateName, EndpointRecord, Store
-from .validation import check_config, merge_update, normalize
+from .validation import check_config, fold_experimental_features, merge_update, normalize
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 MAX_PAGE_SIZE = 100
@@ -177,9 +177,15 @@ class EndpointService:
             _encode_cursor("before", page[0].seq) if has_prev else None,
         )
 
-    def used_accelerators(self, namespace: str) -> dict[tuple[str, str, str], int]:
+    def used_accelerators(
+        self, namespace: str, *, besides: str | None = None
+    ) -> dict[tuple[str, str, str], int]:
+        """Accelerators the namespace's running replicas hold, by (vendor, region, instance
+        type); `besides` names an endpoint left out of the count."""
         used: dict[tuple[str, str, str], int] = {}
         for record in self.store.list(namespace):
+            if record.name == besides:
+                continue
             observed = self.observe(record)
             if observed.target_replica == 0:
                 continue
@@ -200,13 +206,41 @@ class EndpointService:
 
     # Changing
 
-    def create(self, user: User, namespace: str, body: EndpointBody) -> EndpointRecord:
-        config = normalize(body.model_dump(mode="json", exclude_unset=True))
-        check_config(config)
+    def _check_quota(
+        self, namespace: str, config: dict[str, Any], offer: hardware.Offer, name: str
+    ) -> None:
+        used = self.used_accelerators(namespace, besides=name)
+        key = (offer.vendor, offer.region, offer.instance.instance_type)
+        replicas = max(config["compute"]["scaling"]["minReplica"], 1)
+        refusal = hardware.quota_refusal(offer, replicas, used.get(key, 0))
+        if refusal is not None:
+            raise bad_request(refusal)
+
+    def _failure(self, operation: str, name: str, config: dict[str, Any]) -> str | None:
+        """Why this deployment fails: a fault rule, else the configuration itself."""
+        return self.faults.deployment_failure(operation, name) or deployment.failure(config)
+
+    def create(
+        self,
+        user: User,
+        namespace: str,
+        body: EndpointBody,
+        *,
+        on_deprecated_hardware: bool = False,
+    ) -> EndpointRecord:
+        """A new endpoint. `on_deprecated_hardware`: as one created before its instance type
+        was deprecated (the admin route that replays old stacks)."""
+        sent = body.model_dump(mode="json", exclude_unset=True)
+        config = normalize(fold_experimental_features(sent))
+        offer = check_config(config, choosing_hardware=not on_deprecated_hardware)
+        hub.check_model(
+            self.config.hub, config["model"]["repository"], config["model"].get("revision")
+        )
         if self.store.get(namespace, body.name) is not None:
             raise self._conflict()
+        self._check_quota(namespace, config, offer, body.name)
         now = self.clock()
-        failure = self.faults.deployment_failure("create", body.name)
+        failure = self._failure("create", body.name, config)
         record = EndpointRecord(
             namespace=namespace,
             name=body.name,
@@ -229,7 +263,8 @@ class EndpointService:
 
     def update(self, user: User, namespace: str, name: str, patch: EndpointPatch) -> EndpointRecord:
         record = self.get(namespace, name)
-        changes = patch.model_dump(mode="json", exclude_unset=True)
+        sent = patch.model_dump(mode="json", exclude_unset=True)
+        changes = {key: value for key, value in sent.items() if value is not None}
         if changes.pop("name", name) != name:
             raise invalid("name", "cannot be changed, create a new endpoint instead")
         provider = changes.pop("provider", None)
@@ -244,18 +279,35 @@ class EndpointService:
                 f"cannot be changed from `{record.config['type']}` to `{kind}` on an existing"
                 " endpoint, create a new endpoint instead",
             )
-        config = normalize(merge_update(record.config, changes))
-        check_config(config)
+        config = normalize(merge_update(record.config, fold_experimental_features(changes)))
+        before = record.config
+        moved = any(
+            config["compute"][k] != before["compute"][k]
+            for k in ("accelerator", "instanceType", "instanceSize")
+        )
+        offer = check_config(config, choosing_hardware=moved)
+        model, old_model = config["model"], before["model"]
+        if (model["repository"], model.get("revision")) != (
+            old_model["repository"],
+            old_model.get("revision"),
+        ):
+            hub.check_model(self.config.hub, model["repository"], model.get("revision"))
         if config == normalize(record.config):
             return record
+        if (
+            moved
+            or config["compute"]["scaling"]["maxReplica"]
+            > before["compute"]["scaling"]["maxReplica"]
+        ):
+            self._check_quota(namespace, config, offer, name)
         now = self.clock()
         observed = self.observe(record)
         schedule = record.schedule
         if observed.state in (lifecycle.RUNNING, lifecycle.UPDATING, lifecycle.UPDATE_FAILED):
-            failure = self.faults.deployment_failure("update", name)
+            failure = self._failure("update", name, config)
             schedule = lifecycle.roll_out(now, self.timings, observed.ready_replica, failure)
         elif observed.state in (lifecycle.PENDING, lifecycle.INITIALIZING, lifecycle.FAILED):
-            failure = self.faults.deployment_failure("update", name)
+            failure = self._failure("update", name, config)
             schedule = lifecycle.deploy(now, self.timings, failure)
         # paused and scaledToZero endpoints take the new configuration when they next start.
         record = self._replace_schedule(
@@ -287,7 +339,7 @@ class EndpointService:
             raise bad_request("Endpoint is already running")
         if state in (lifecycle.PENDING, lifecycle.INITIALIZING, lifecycle.UPDATING):
             return record
-        failure = self.faults.deployment_failure("resume", name)
+        failure = self._failure("resume", name, record.config)
         return self._reschedule(record, lifecycle.resume(self.clock(), self.timings, failure))
 
     def scale_to_zero(self, namespace: str, name: str) -> EndpointRecord:

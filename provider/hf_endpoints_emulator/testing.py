@@ -217,6 +217,16 @@ class EmulatorAccess:
     def faults(self) -> FaultsClient:
         return FaultsClient(self.base_url, self.token)
 
+    def seed_endpoint(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an endpoint as one made before its instance type was deprecated (see
+        `POST /emulator/endpoints/{namespace}`); the service's JSON for it."""
+        with loopback_client(base_url=self.base_url, headers=self.headers, timeout=10) as client:
+            response = client.post(f"/emulator/endpoints/{namespace}", json=dict(body))
+        if response.status_code != 200:
+            raise RuntimeError(f"seeding {namespace}/{body.get('name')}: {response.text}")
+        answer: dict[str, Any] = response.json()
+        return answer
+
 
 def build_config(**overrides: Any) -> EmulatorConfig:
     """An `EmulatorConfig` for tests: `:memory:` state, a fresh token, overrides applied."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import hardware
 from .errors import PARSE_PREFIX, ApiError, bad_request, invalid
+from .tasks import TASKS
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 NAME_RULE = (
@@ -43,10 +44,11 @@ DEFAULT_HEALTH_ROUTE = "/health"
 PRIVATE_LINK_REGIONS = ("us-east-1", "eu-west-1")
 AWS_ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
-#: Objects a PUT merges key by key; every other value it replaces whole. Inside them a key sent
-#: as `null` goes back to the service's default (`scaleToZeroTimeout: null` clears the timeout,
-#: `measure: null` restores the default metric, `route.path: null` removes the path).
-MERGED = {("compute",), ("compute", "scaling"), ("model",), ("route",)}
+#: Objects a PUT merges key by key; every other value (`route` included) it replaces whole. A
+#: key sent as `null`, at the top or inside a merged object, is a key not sent: the service's
+#: schemas mark update fields optional, which its Rust stack reads as absent, and no public
+#: source shows a null that clears (docs/service-api.md, `update-null-is-absent`).
+MERGED = {("compute",), ("compute", "scaling"), ("model",)}
 
 
 def _parse_error(path: str, message: str) -> ApiError:
@@ -154,12 +156,24 @@ def check_private_service(config: dict[str, Any]) -> None:
         )
 
 
-def check_config(config: dict[str, Any]) -> hardware.Offer:
-    """Raise the service's 400 for the first broken rule; return the hardware offer used."""
+def check_task(task: Any) -> None:
+    """`model.task` is an enum at the service: another value is a parse error."""
+    if task is not None and task not in TASKS:
+        expected = ", ".join(f"`{t}`" for t in TASKS)
+        raise _parse_error("model.task", f"unknown variant `{task}`, expected one of {expected}")
+
+
+def check_config(config: dict[str, Any], *, choosing_hardware: bool = True) -> hardware.Offer:
+    """Raise the service's 400 for the first broken rule; return the hardware offer used.
+
+    `choosing_hardware`: the request picks the instance (a create, or an update that changes
+    it), so a deprecated one is refused; an endpoint already on one keeps it.
+    """
     check_name(config["name"])
     model = config["model"]
     if not model["repository"].strip():
         raise invalid("model.repository", "must not be empty")
+    check_task(model.get("task"))
     check_image(model["image"])
     compute = config["compute"]
     check_scaling(compute["scaling"])
@@ -174,17 +188,36 @@ def check_config(config: dict[str, Any]) -> hardware.Offer:
     offer = hardware.find(*key)
     if offer is None:
         raise bad_request(hardware.not_found_message(*key))
+    if choosing_hardware and offer.instance.status == hardware.DEPRECATED:
+        raise bad_request(hardware.deprecated_message(*key))
     check_private_service(config)
     return offer
+
+
+def fold_experimental_features(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with `experimentalFeatures.cacheHttpResponses` moved to the top-level key, the
+    one stored (the top-level key wins when both are sent): the service takes either in a
+    request and reports it under `experimentalFeatures` only."""
+    features = body.get("experimentalFeatures")
+    if not isinstance(features, dict) or "cacheHttpResponses" not in features:
+        return body
+    body = {**body, "experimentalFeatures": dict(features)}
+    cache = body["experimentalFeatures"].pop("cacheHttpResponses")
+    if body.get("cacheHttpResponses") is None and cache is not None:
+        body["cacheHttpResponses"] = cache
+    return body
 
 
 def merge_update(
     current: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """`current` with `patch` applied: merged objects per `MERGED`, anything else replaced."""
+    """`current` with `patch` applied: merged objects per `MERGED`, anything else replaced,
+    and a `null` where a key may be left out read as that key left out."""
     merged = copy.deepcopy(current)
     for key, value in patch.items():
         here = (*path, key)
+        if value is None:
+            continue
         if here in MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = merge_update(merged[key], value, here)
         else:

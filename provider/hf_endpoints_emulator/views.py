@@ -1,8 +1,12 @@
 """The JSON the service answers for an endpoint (`EndpointWithStatus`).
 
-Every key huggingface_hub reads with `[]` is always present. Secrets are
-redacted on read: keys are kept, each value becomes `""`. Registry credentials come back as
-`{"username": "", "password": null}`, as the service answers it.
+Every key huggingface_hub reads with `[]` is always present, and no key the current API schema
+(`EndpointWithStatus`) lacks: `cacheHttpResponses` is reported under `experimentalFeatures` only,
+so a client reading it elsewhere fails against the emulator as it would against the service.
+Secret values never come back: each key of `model.secrets` is kept with a `null` value (a Go
+client generated from the service's schema types them as nullable strings). Registry
+credentials come back as `{"username": "", "password": null}`, as the service answers it.
+docs/service-api.md gives the evidence for each.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from .lifecycle import Observation
 from .store import EndpointRecord
 from .validation import DEFAULT_MEASURE, health_route
 
-REDACTED_SECRET = ""
+REDACTED_SECRET = None
 REDACTED_CREDENTIALS: dict[str, Any] = {"username": "", "password": None}
 
 
@@ -115,8 +119,10 @@ def render(
             "fromCatalog": bool(model.get("fromCatalog", False)),
         },
         "tags": list(config.get("tags") or []),
-        "cacheHttpResponses": cache,
-        "experimentalFeatures": config.get("experimentalFeatures") or {"cacheHttpResponses": cache},
+        "experimentalFeatures": {
+            **(config.get("experimentalFeatures") or {}),
+            "cacheHttpResponses": cache,
+        },
         "notifications": config.get("notifications") or {},
         "route": config.get("route"),
         "network": config.get("network"),

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Chat with an endpoint interactively, streaming tokens.",
     ),
     "logs": ("pulumi_hf_endpoints.logs_cli", "Print an endpoint's logs, or follow them."),
+    "conformance": (
+        "pulumi_hf_endpoints.conformance.command",
+        "Check the service against the emulator on one small paused endpoint (billed).",
+    ),
     "demo": (
         "pulumi_hf_endpoints.demo.command",
         "Deploy, call, change and destroy an endpoint against a local emulator.",

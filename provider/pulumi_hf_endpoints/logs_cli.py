@@ -1,7 +1,9 @@
-"""`pulumi-hf-endpoints logs NAMESPACE/NAME [--follow] [--tail N]`: an endpoint's log.
+"""`pulumi-hf-endpoints logs NAMESPACE/NAME [--follow] [--tail N] [--replica ID]`: an endpoint's
+log.
 
     pulumi-hf-endpoints logs my-org/chat --tail 50
     pulumi-hf-endpoints logs "$(pulumi stack output endpoint)" --follow
+    pulumi-hf-endpoints logs my-org/chat --replica 6pajyw3k-z7ghx
 
 Prints the log lines of the endpoint's replicas, oldest first (redacted like every message of
 the client: no token). `--follow` keeps printing new lines as they are written, until the
@@ -44,6 +46,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
         help="only the last N lines (default: every line the service keeps)",
     )
     parser.add_argument(
+        "-r",
+        "--replica",
+        default=None,
+        metavar="ID",
+        help="only this replica's lines: its deployment-replica id, as each line shows it "
+        "(e.g. 6pajyw3k-z7ghx)",
+    )
+    parser.add_argument(
         "--token", default=None, help="Hugging Face token (default: HF_TOKEN or the saved login)"
     )
     parser.add_argument(
@@ -77,12 +87,12 @@ def _print_logs(args: argparse.Namespace) -> int:
     with EndpointsApi(args.token, api_url=args.api_url) as api:
         namespace = api.resolve_namespace(namespace)
         if args.follow:
-            with api.follow_logs(namespace, name, tail=args.tail) as lines:
+            with api.follow_logs(namespace, name, tail=args.tail, replica=args.replica) as lines:
                 for line in lines:
                     sys.stdout.write(line + "\n")
                     sys.stdout.flush()
         else:
-            for line in api.get_logs(namespace, name, tail=args.tail):
+            for line in api.get_logs(namespace, name, tail=args.tail, replica=args.replica):
                 sys.stdout.write(line + "\n")
             sys.stdout.flush()
     return 0

@@ -79,10 +79,12 @@ MIN_CLI_FOR_CONFIG = "3.139"
 """The first Pulumi CLI that sends stack config to dynamic providers (pulumi/pulumi#17673)."""
 
 
-def failure(what: str, exc: BaseException, config: ApiConfig | None = None) -> ResourceError:
+def failure(
+    what: str, exc: BaseException, config: ApiConfig | None = None, hint: str = ""
+) -> ResourceError:
     """`what` failed because of `exc`; a refused token also says where it came from (never what
-    it is) and how stack config reaches the provider."""
-    message = f"{what} failed: {exc}"
+    it is) and how stack config reaches the provider. `hint` says what to do instead."""
+    message = f"{what} failed: {exc}" + (f"; {hint}" if hint else "")
     if config is None or not isinstance(exc, AuthenticationError | PermissionDeniedError):
         return ResourceError(message)
     if config.token is None:
@@ -257,6 +259,19 @@ def _conflict_message(namespace: str, name: str, holder: str | None) -> str:
     )
 
 
+def _hint(api: EndpointsApi, namespace: str, desired: spec.EndpointSpec, exc: Exception) -> str:
+    """For a request the service refused (4xx but auth and not-found): what its hardware list
+    says about the instance asked for (deprecated, not offered, over quota); see
+    hardware_hints.py."""
+    from .client.errors import ApiStatusError
+
+    if not isinstance(exc, ApiStatusError) or exc.status_code not in (400, 403, 409, 422):
+        return ""
+    from .hardware_hints import refusal_hint
+
+    return refusal_hint(api, namespace, desired)
+
+
 def _split_id(id_: str) -> tuple[str, str]:
     namespace, sep, name = id_.rpartition("/")
     if not sep or not namespace or not name:
@@ -420,7 +435,8 @@ class InferenceEndpointProvider(ResourceProvider):
                 f"creating endpoint {namespace}/{name} failed: {exc}; {cleanup}"
             ) from None
         except EndpointsApiError as exc:
-            raise failure(f"creating endpoint {namespace}/{name}", exc, config) from None
+            what = f"creating endpoint {namespace}/{name}"
+            raise failure(what, exc, config, _hint(api, namespace, desired, exc)) from None
         try:
             info = self._settle(api, config, namespace, name, desired, answer)
         except Exception as exc:
@@ -601,7 +617,8 @@ class InferenceEndpointProvider(ResourceProvider):
             message = f"updating endpoint {namespace}/{name} failed: {exc}{logs}"
             raise ResourceError(_without_secrets(message, old, desired)) from None
         except EndpointsApiError as exc:
-            raise failure(f"updating endpoint {namespace}/{name}", exc, config) from None
+            what = f"updating endpoint {namespace}/{name}"
+            raise failure(what, exc, config, _hint(api, namespace, desired, exc)) from None
         outputs = self._outputs(desired, namespace, name, info, news)
         if marker is not None:
             outputs[OWNERSHIP] = marker

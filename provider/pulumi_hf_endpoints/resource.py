@@ -47,12 +47,14 @@ class RegistryCredentialsArgs:
 class CustomImageArgs:
     """A container image to run instead of the default Hugging Face toolkit.
 
-    `engine` is `custom` (default) or one the service configures itself: `tgi`, `tei`,
-    `vLLM`, `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`. Each needs `url`.
-    `env` is the endpoint's environment, as the huggingface_hub guide writes it here.
+    `engine` is `custom` (default), one the service configures itself (`tgi`, `tei`, `vLLM`,
+    `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`), each needing `url`, or a
+    managed Hugging Face image that takes none (`huggingface`, `huggingfaceNeuron`); an
+    engine's own settings go in `options`. `env` is the endpoint's environment, as the
+    huggingface_hub guide writes it here.
     """
 
-    url: pulumi.Input[str]
+    url: pulumi.Input[str] | None = None
     engine: pulumi.Input[str] | None = None
     health_route: pulumi.Input[str] | None = None
     port: pulumi.Input[int] | None = None
@@ -323,7 +325,7 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         "gpt2",
         repository="gpt2", framework="pytorch", task="text-generation",
         accelerator="cpu", vendor="aws", region="us-east-1",
-        instance_type="intel-icl", instance_size="x2",
+        instance_type="intel-spr", instance_size="x2",
     )
     pulumi.export("url", endpoint.url)
     ```

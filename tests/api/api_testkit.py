@@ -87,8 +87,13 @@ def endpoint(
         "type": "authenticated",
         "healthRoute": "/health",
         "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
-        "model": {"repository": repository, "framework": "pytorch", "revision": None, "task": "x"},
+        "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
+        "model": {
+            "repository": repository,
+            "framework": "pytorch",
+            "revision": None,
+            "task": "text-generation",
+        },
         "status": {"state": state, "createdAt": created_at},
     }
 

@@ -188,3 +188,22 @@ def test_follow_logs_against_the_emulator_ends_when_the_endpoint_is_deleted(
     assert len(got) == 3 and '"GET /health HTTP/1.1" 200' in got[2]
     with pytest.raises(NotFoundError):
         api.get_logs(emulator.user, "chat")
+
+
+def test_replica_selects_one_replicas_lines_in_get_and_follow(
+    running: tuple[EndpointsApi, Endpoints], emulator: EmulatorHandle
+) -> None:
+    api, endpoints = running
+    mark = endpoints.mark("chat")
+    endpoints.update("chat", {"model": {"env": {"A": "1"}}})  # a new replica rolls out
+    endpoints.watch("chat", "running", since=mark)
+    every = api.get_logs(emulator.user, "chat")
+    ids = list(dict.fromkeys(line.split()[2] for line in every))
+    assert len(ids) == 2
+    for replica in ids:
+        mine = [line for line in every if line.split()[2] == replica]
+        assert api.get_logs(emulator.user, "chat", replica=replica) == mine
+        with api.follow_logs(emulator.user, "chat", tail=1, replica=replica) as stream:
+            assert next(iter(stream)) == mine[-1]
+    with pytest.raises(ValueError, match="replica"):
+        api.get_logs(emulator.user, "chat", replica=" ")

@@ -47,6 +47,20 @@ def test_tail_prints_the_last_lines(
     assert capsys.readouterr().out.splitlines() == every[-3:]
 
 
+def test_replica_prints_one_replicas_lines(
+    chat: EndpointsApi, emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = chat.get_logs(emulator.user, "chat")
+    replica = every[0].split()[2]
+    argv = ["logs", f"{emulator.user}/chat", "--replica", replica, "--token", emulator.token]
+    assert main([*argv, "--api-url", emulator.api_url]) == 0
+    assert capsys.readouterr().out.splitlines() == chat.get_logs(
+        emulator.user, "chat", replica=replica
+    )
+    assert main([*argv[:3], "none-such", *argv[4:], "--api-url", emulator.api_url]) == 0
+    assert capsys.readouterr().out == ""
+
+
 def test_a_name_alone_and_the_environment_are_enough(
     chat: EndpointsApi,
     emulator: EmulatorHandle,

@@ -56,7 +56,7 @@ def create_endpoint(
         "compute": {
             "accelerator": "cpu",
             "instanceSize": "x2",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "scaling": {
                 "maxReplica": 1,
                 "minReplica": min_replica,

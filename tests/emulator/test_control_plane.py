@@ -26,7 +26,7 @@ def payload(name: str = "my-endpoint", **top: Any) -> dict[str, Any]:
         "compute": {
             "accelerator": "cpu",
             "instanceSize": "x2",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "scaling": {"maxReplica": 1, "minReplica": 1, "scaleToZeroTimeout": None},
         },
         "model": {
@@ -89,7 +89,7 @@ def test_create_answers_every_key_huggingface_hub_reads(
     assert TIMESTAMP.match(status["createdAt"]) and TIMESTAMP.match(status["updatedAt"])
     assert status["createdBy"]["name"] == emulator.user and status["errorMessage"] is None
     assert re.fullmatch(re.escape(emulator.base_url) + r"/endpoints/[a-z0-9]{16}", status["url"])
-    assert raw["compute"]["id"] == "aws-us-east-1-intel-icl-x2"
+    assert raw["compute"]["id"] == "aws-us-east-1-intel-spr-x2"
     for key in (
         "compute",
         "experimentalFeatures",
@@ -172,16 +172,16 @@ def test_update_merges_compute_and_scaling_key_by_key(client: httpx.Client, ns: 
         raw["compute"]["accelerator"],
         raw["compute"]["instanceType"],
         raw["compute"]["instanceSize"],
-    ) == ("cpu", "intel-icl", "x4")
+    ) == ("cpu", "intel-spr", "x4")
     assert raw["compute"]["scaling"]["maxReplica"] == 5
-    raw = _put(client, ns, {"compute": {"scaling": {"scaleToZeroTimeout": None}}})
-    assert raw["compute"]["scaling"]["scaleToZeroTimeout"] is None
+    raw = _put(client, ns, {"compute": {"scaling": {"scaleToZeroTimeout": 60}}})
+    assert raw["compute"]["scaling"]["scaleToZeroTimeout"] == 60
     assert raw["model"]["env"] == {"A": "1", "B": "2"}  # untouched by compute updates
 
 
-def test_null_inside_a_merged_object_restores_the_services_default(
-    client: httpx.Client, ns: str
-) -> None:
+def test_a_null_is_a_key_not_sent(client: httpx.Client, ns: str) -> None:
+    """A `null` where a key may be left out changes nothing, at the top and inside merged
+    objects; the route is replaced whole, so its keys are cleared by leaving them out."""
     _create_full(client, ns)
     raw = _put(
         client,
@@ -194,13 +194,23 @@ def test_null_inside_a_merged_object_restores_the_services_default(
     )
     assert raw["compute"]["scaling"]["measure"] == {"pendingRequests": 2.0}
     assert raw["route"] == {"domain": "api.example.com", "path": "/v1"}
-    assert raw["cacheHttpResponses"] is True
-    raw = _put(client, ns, {"route": {"path": None}, "compute": {"scaling": {"measure": None}}})
-    assert raw["route"] == {"domain": "api.example.com"}
+    assert raw["experimentalFeatures"]["cacheHttpResponses"] is True
+    nulls = {
+        "compute": {"scaling": {"measure": None, "scaleToZeroTimeout": None}},
+        "model": {"revision": None, "env": None},
+        "route": None,
+        "cacheHttpResponses": None,
+        "tags": None,
+    }
+    after = _put(client, ns, nulls)
+    for key in ("compute", "model", "route", "tags", "experimentalFeatures"):
+        assert after[key] == raw[key], key
+    raw = _put(client, ns, {"route": {"domain": "api.example.com"}})
+    assert raw["route"] == {"domain": "api.example.com"}  # replaced whole: the path is gone
+    raw = _put(client, ns, {"route": {}, "cacheHttpResponses": False})
+    assert raw["route"] is None and raw["experimentalFeatures"]["cacheHttpResponses"] is False
+    raw = _put(client, ns, {"compute": {"scaling": {"measure": {"hardwareUsage": None}}}})
     assert raw["compute"]["scaling"]["measure"] == {"hardwareUsage": None}
-    assert raw["cacheHttpResponses"] is True  # not mentioned, not changed
-    raw = _put(client, ns, {"route": None, "cacheHttpResponses": False})
-    assert raw["route"] is None and raw["cacheHttpResponses"] is False
 
 
 def test_the_default_written_out_is_no_change() -> None:
@@ -209,7 +219,11 @@ def test_the_default_written_out_is_no_change() -> None:
     from hf_endpoints_emulator.validation import merge_update, normalize
 
     stored = normalize(payload(route={"domain": "api.example.com"}))
-    patch = {"compute": {"scaling": {"measure": {"hardwareUsage": None}}}, "route": {"path": None}}
+    patch = {
+        "compute": {"scaling": {"measure": {"hardwareUsage": None}}},
+        "route": {"domain": "api.example.com"},
+        "cacheHttpResponses": False,
+    }
     assert normalize(merge_update(stored, patch)) == stored
 
 
@@ -219,7 +233,7 @@ def test_update_replaces_env_secrets_args_command_image_tags_whole(
     _create_full(client, ns)
     raw = _put(client, ns, {"model": {"env": {"C": "3"}, "secrets": {"S3": "z"}, "args": []}})
     assert raw["model"]["env"] == {"C": "3"}
-    assert raw["model"]["secrets"] == {"S3": ""}
+    assert raw["model"]["secrets"] == {"S3": None}  # values never come back
     assert raw["model"]["args"] == [] and raw["model"]["command"] == ["serve"]
     assert raw["model"]["repository"] == "gpt2"  # model merges key by key
     raw = _put(client, ns, {"model": {"image": {"custom": {"url": "ghcr.io/acme/server:2"}}}})
@@ -291,16 +305,16 @@ HARDWARE_CASES = [
         "Instance compute 'Gpu' - 'nvidia-l4' - 'x1' in 'aws' - 'eu-west-1' not found",
     ),
     (
-        ("gpu", "intel-icl", "x2", "aws", "us-east-1"),
-        "Instance compute 'Gpu' - 'intel-icl' - 'x2' in 'aws' - 'us-east-1' not found",
+        ("gpu", "intel-spr", "x2", "aws", "us-east-1"),
+        "Instance compute 'Gpu' - 'intel-spr' - 'x2' in 'aws' - 'us-east-1' not found",
     ),
     (
         ("cpu", "intel-spr", "x2", "azure", "eastus"),
         "Instance compute 'Cpu' - 'intel-spr' - 'x2' in 'azure' - 'eastus' not found",
     ),
     (
-        ("cpu", "intel-icl", "x2", "aws", "mars-1"),
-        "Instance compute 'Cpu' - 'intel-icl' - 'x2' in 'aws' - 'mars-1' not found",
+        ("cpu", "intel-spr", "x2", "aws", "mars-1"),
+        "Instance compute 'Cpu' - 'intel-spr' - 'x2' in 'aws' - 'mars-1' not found",
     ),
 ]
 
@@ -628,3 +642,22 @@ def test_responses_match_the_documented_schema(client: httpx.Client, ns: str) ->
         "region": "us-east-1",
         "shared": False,
     }
+
+
+def test_a_null_anywhere_but_task_is_a_key_not_sent(client: httpx.Client, ns: str) -> None:
+    before = _create_full(client, ns)
+    nulls = {
+        "name": None,
+        "type": None,
+        "provider": None,
+        "compute": {"accelerator": None, "instanceSize": None, "scaling": {"minReplica": None}},
+        "model": {"repository": None, "image": None, "env": None},
+        "route": None,
+        "tags": None,
+    }
+    response = client.put(f"{ns}/full", json=nulls)
+    assert response.status_code == 200, response.text
+    after = response.json()
+    for key in ("compute", "model", "tags", "type", "name", "provider", "route"):
+        assert after[key] == before[key], key
+    assert client.put(f"{ns}/full", json={"compute": None, "model": None}).status_code == 200

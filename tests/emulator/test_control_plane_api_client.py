@@ -23,7 +23,7 @@ SPEC = EndpointSpec(
     region="us-east-1",
     type="authenticated",
     instance_size="x2",
-    instance_type="intel-icl",
+    instance_type="intel-spr",
     min_replica=0,
     max_replica=2,
     scale_to_zero_timeout=15,
@@ -47,7 +47,7 @@ def test_every_route(api: EndpointsApi, emulator: EmulatorHandle) -> None:
     ns = api.default_namespace()
     assert ns == emulator.user
     created = api.create_endpoint(ns, create_payload(SPEC, "from-spec"))
-    assert created["model"]["secrets"] == {"TOKEN": ""} and created["tags"] == ["dev"]
+    assert created["model"]["secrets"] == {"TOKEN": None} and created["tags"] == ["dev"]
     assert api.get_endpoint(ns, "from-spec")["status"]["state"] == "pending"
     updated = api.update_endpoint(ns, "from-spec", {"compute": {"scaling": {"maxReplica": 3}}})
     assert updated["compute"]["scaling"] == {

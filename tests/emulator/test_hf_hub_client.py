@@ -53,7 +53,7 @@ def test_seed_guide_flow(
         region="us-east-1",
         type="authenticated",
         instance_size="x2",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
     )
     assert isinstance(endpoint, InferenceEndpoint)
     assert endpoint.namespace == emulator.user
@@ -81,7 +81,7 @@ def test_seed_guide_flow(
     assert endpoint.status == "updating"
     assert endpoint.raw["compute"]["scaling"]["minReplica"] == 2
     assert endpoint.raw["compute"]["scaling"]["maxReplica"] == 6
-    endpoint.update(accelerator="cpu", instance_size="x4", instance_type="intel-icl")
+    endpoint.update(accelerator="cpu", instance_size="x4", instance_type="intel-spr")
     assert endpoint.raw["compute"]["instanceSize"] == "x4"
     assert endpoint.raw["compute"]["scaling"]["minReplica"] == 2  # kept by the partial update
     endpoint.wait(timeout=10, refresh_every=REFRESH)  # type: ignore[arg-type]
@@ -175,7 +175,7 @@ def test_secrets_and_env_round_trip_redacted(hub: HfApi) -> None:
     )
     assert endpoint.health_route == "/health-check"
     assert endpoint.raw["model"]["env"] == {"MAX_INPUT_LENGTH": "1024"}
-    assert endpoint.raw["model"]["secrets"] == {"API_KEY": ""}
+    assert endpoint.raw["model"]["secrets"] == {"API_KEY": None}
     assert endpoint.raw["model"]["image"]["custom"]["credentials"] == {
         "username": "",
         "password": None,
@@ -192,7 +192,7 @@ def test_hardware_and_whoami(hub: HfApi, emulator: EmulatorHandle) -> None:
     hardware = hub.list_inference_endpoints_hardware()
     ids = {h.id for h in hardware}
     assert {
-        "aws-us-east-1-intel-icl-x2",
+        "aws-us-east-1-intel-spr-x2",
         "aws-us-east-1-nvidia-l4-x1",
         "gcp-us-east4-nvidia-a100-x8",
     } <= ids
@@ -288,7 +288,7 @@ def _gpt2(hub: HfApi, name: str, namespace: str | None = None) -> InferenceEndpo
         vendor="aws",
         region="us-east-1",
         instance_size="x2",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
         namespace=namespace,
     )
 
@@ -307,7 +307,7 @@ def test_private_link_as_huggingface_hub_2_4_sends_it(hub: HfApi) -> None:
         region="us-east-1",
         type="private",
         instance_size="x2",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
         private_link_account_id="012345678901",
         private_link_region="eu-west-1",
     )
@@ -333,7 +333,7 @@ def test_private_link_as_huggingface_hub_2_4_sends_it(hub: HfApi) -> None:
             region="us-east-1",
             type="public",
             instance_size="x2",
-            instance_type="intel-icl",
+            instance_type="intel-spr",
             private_link_account_id="012345678901",
             private_link_region="us-east-1",
         )

@@ -199,7 +199,8 @@ def test_image_names_drop_registry_credentials_but_keep_digests() -> None:
     assert image_name(config("u:p@reg.io/a/b:1")) == "reg.io/a/b:1"
     assert image_name(config("reg.io/a/b@sha256:abc")) == "reg.io/a/b@sha256:abc"
     assert image_name(config("u:p@reg.io/a/b@sha256:abc")) == "reg.io/a/b@sha256:abc"
-    assert image_name(config("https://u:p@reg.io/a")) == "https://reg.io/a"
+    assert image_name(config("https://u:p@reg.io/a")) == "https://reg.io/a:latest"
+    assert image_name(config("reg.io:5000/a/b")) == "reg.io:5000/a/b:latest"  # a port is no tag
     assert "pytorch" in image_name(
         {"model": {"framework": "pytorch", "image": {"huggingface": {}}}}
     )
@@ -229,3 +230,35 @@ def test_the_sse_route_sends_the_lines_then_follows_until_the_endpoint_is_delete
     # The stream ended by itself once the endpoint was gone.
     assert received[:2] == before[-2:]
     assert len(received) == 3 and '"GET /health HTTP/1.1" 200' in received[2]
+
+
+def replicas(lines: list[str]) -> list[str]:
+    """The `deployment-replica` id of each line, in order of first appearance."""
+    seen: list[str] = []
+    for line in lines:
+        replica = line.split()[2]
+        if replica not in seen:
+            seen.append(replica)
+    return seen
+
+
+def test_replica_keeps_the_lines_of_one_replica(endpoints: Endpoints) -> None:
+    """`replica` (sent by a Go client of the service) selects one replica's lines, named as the
+    lines name it; an update rolls out a new replica, so the log holds two."""
+    endpoints.create(endpoint_body("two"))
+    endpoints.watch("two", "running")
+    mark = endpoints.mark("two")
+    endpoints.update("two", {"model": {"env": {"A": "1"}}})
+    endpoints.watch("two", "running", since=mark)
+    lines = logs(endpoints, "two")
+    first_replica, second_replica = replicas(lines)
+    for replica in (first_replica, second_replica):
+        response = endpoints.http.get(
+            f"/v2/endpoint/{endpoints.namespace}/two/logs", params={"replica": replica}
+        )
+        assert response.status_code == 200
+        assert response.text.splitlines() == [x for x in lines if x.split()[2] == replica]
+    response = endpoints.http.get(
+        f"/v2/endpoint/{endpoints.namespace}/two/logs", params={"replica": "none-such"}
+    )
+    assert response.status_code == 200 and response.text == ""

@@ -95,7 +95,7 @@ def test_quickstart_deploys_serves_scales_in_place_and_destroys(
     assert healthy(stack.outputs["url"], emulator)
     live = get_live(emulator, step.id or "")
     assert live["model"]["repository"] == "gpt2"
-    assert live["compute"]["instanceType"] == "intel-icl"
+    assert live["compute"]["instanceType"] == "intel-spr"
 
     stack.config.update(minReplica=2, maxReplica=2)
     (planned,) = stack.preview()

@@ -125,11 +125,11 @@ def test_every_row_of_the_hardware_list_typed_and_sorted(configured: EmulatorHan
         gpu_memory_gb=96.0,  # all four GPUs together
         price_per_hour=3.8,
         status="available",
-        max_accelerators=32,
+        max_accelerators=64,
         used_accelerators=0,
     )
     assert type(l4.price_per_hour) is float and type(l4.num_accelerators) is int
-    assert l4.deployable and l4.free_accelerators == 32
+    assert l4.deployable and l4.free_accelerators == 64
     statuses = {h.status for h in result.hardware}
     assert statuses == {"available", "low_availability", "not_available", "deprecated"}
     b200 = next(h for h in result.hardware if h.instance_type == "nvidia-b200")

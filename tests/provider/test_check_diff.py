@@ -19,7 +19,7 @@ GPT2: dict[str, Any] = {
     "region": "us-east-1",
     "type": "protected",
     "instance_size": "x2",
-    "instance_type": "intel-icl",
+    "instance_type": "intel-spr",
 }
 
 
@@ -29,7 +29,7 @@ def test_program_inputs_check_clean_and_normalised(offline_host: ProviderHost) -
     assert result.failures == []
     inputs = result.inputs
     assert inputs["type"] == "authenticated"
-    assert inputs["instanceType"] == "intel-icl"
+    assert inputs["instanceType"] == "intel-spr"
     assert inputs["minReplica"] == 0 and inputs["maxReplica"] == 2
     # Auto-naming: the logical name plus a suffix, within the service's rules.
     assert inputs["name"].startswith("my-endpoint-") and len(inputs["name"]) <= 32

@@ -37,11 +37,11 @@ def program(key: str, **changes: Any) -> RegisteredResource:
 def stack(live_host: ProviderHost, emulator: EmulatorHandle) -> Engine:
     """An engine holding the 0.1.0 state, over endpoints the service really has."""
     engine = Engine(live_host)
-    with api_of(emulator) as api:
-        for saved in GOLDEN["resources"].values():
-            namespace = saved["id"].split("/")[0]
-            assert namespace == emulator.user
-            api.create_endpoint(namespace, saved["createPayload"])
+    for saved in GOLDEN["resources"].values():
+        namespace = saved["id"].split("/")[0]
+        assert namespace == emulator.user
+        # Created when its instance type (intel-icl) was not deprecated yet.
+        emulator.seed_endpoint(namespace, saved["createPayload"])
     for saved in GOLDEN["resources"].values():
         urn = saved["urn"]
         engine.state[urn] = ResourceState(urn, saved["id"], saved["inputs"], saved["outputs"])

@@ -15,6 +15,7 @@ from pulumi_hf_endpoints import CustomImage, CustomImageArgs, InferenceEndpoint,
 from pulumi_hf_endpoints.properties import to_snake
 from tests.harness import Engine, EngineMonitor, ProviderHost, capture_program, run_program
 from tests.provider.test_check_diff import GPT2
+from tests.provider.test_lifecycle import api_of
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schema.json").read_text())
 RESOURCE = SCHEMA["resources"]["hf-endpoints:index:InferenceEndpoint"]
@@ -154,4 +155,46 @@ def test_outputs_of_a_deployed_endpoint_through_the_provider_host(
     (state,) = engine.state.values()
     assert state.outputs["instanceType"] == "intel-spr"  # state keeps the schema's names
     assert state.outputs["customImage"]["healthRoute"] == "/health"
+    engine.destroy_all()
+
+
+def test_a_managed_engine_is_declared_with_the_typed_args_and_read_back(
+    live_host: ProviderHost, emulator: Any
+) -> None:
+    """`huggingfaceNeuron` takes no URL: declared with `CustomImageArgs`, sent as the service's
+    variant with its settings, and read back as the same engine."""
+    engine = Engine(live_host)
+    seen: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        ep = InferenceEndpoint(
+            "neuron",
+            **{**GPT2, "accelerator": "neuron", "instance_type": "inf2", "instance_size": "x1"},
+            custom_image=CustomImageArgs(
+                engine="huggingfaceNeuron", options={"batchSize": 4, "sequenceLength": 2048}
+            ),
+        )
+        return collect(
+            {
+                "engine": ep.custom_image.apply(lambda i: i and i.engine),
+                "url": ep.custom_image.apply(lambda i: i and i.url),
+                "options": ep.custom_image.apply(lambda i: i and i.options),
+            },
+            seen,
+        )
+
+    monitor = EngineMonitor(engine, "project", "stack", preview=False)
+    run_program(program, monitor, project="project", stack="stack", preview=False)
+    assert not monitor.errors
+    assert seen == {
+        "engine": "huggingfaceNeuron",
+        "url": None,
+        "options": {"batchSize": 4, "sequenceLength": 2048},
+    }
+    (state,) = engine.state.values()
+    with api_of(emulator) as api:
+        live = api.get_endpoint(emulator.user, state.outputs["name"])
+    assert live["model"]["image"] == {"huggingfaceNeuron": {"batchSize": 4, "sequenceLength": 2048}}
+    (urn,) = engine.state
+    assert engine.refresh(urn).drift is False
     engine.destroy_all()

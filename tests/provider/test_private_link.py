@@ -212,7 +212,7 @@ def test_the_waiter_probes_every_endpoint_but_a_private_one(kind: str, probes: i
             "type": kind,
             "healthRoute": "/health",
             "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+            "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
             "model": {"repository": "gpt2"},
             "status": {"state": "running", "url": "https://e.example"},
         }

@@ -59,7 +59,7 @@ def test_keyword_and_args_forms_register_the_same_inputs() -> None:
     assert {k: v for k, v in a.inputs.items() if k not in strip} == {
         k: v for k, v in b.inputs.items() if k not in strip
     }
-    assert a.inputs["instanceType"] == "intel-icl"
+    assert a.inputs["instanceType"] == "intel-spr"
     assert a.inputs["__logicalName"] == "a"
     assert b.inputs["__logicalName"] == "b"
     # Each resource's owner id: its own, the same on every run (ownership.py).

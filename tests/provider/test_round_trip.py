@@ -1,8 +1,10 @@
 """Every optional property round-trips through the service: set, change, remove, refresh.
 
-Through Pulumi's provider host against the emulator. After each step the service holds what the
-program says (the service's default once the property is removed), and a refresh followed by a
-preview finds nothing to do: no drift, and no update that would change nothing, forever.
+Through Pulumi's provider host against the emulator, whose answers carry exactly the documented
+shape (docs/service-api.md). After each step the service holds what the program says (the
+service's default once the property is removed, sent in the form docs/service-api.md gives),
+and a refresh followed by a preview finds nothing to do: no drift, and no update that would
+change nothing, forever.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ def _route(raw: dict[str, Any]) -> Any:
     return raw.get("route")
 
 
+def _cache(raw: dict[str, Any]) -> Any:
+    assert "cacheHttpResponses" not in raw  # reported under experimentalFeatures only
+    return raw["experimentalFeatures"]["cacheHttpResponses"]
+
+
+NEURON = {"accelerator": "neuron", "instance_type": "inf2", "instance_size": "x1"}
+
+
 @dataclass(frozen=True)
 class Case:
     """`first` then `second` are declared (with `always`), then the keys of `first` removed;
@@ -47,12 +57,19 @@ class Case:
 
 CASES = [
     Case("revision", {"revision": "abc123"}, {"revision": "def456"}, _model("revision"),
-         ("abc123", "def456", None)),
+         ("abc123", "def456", "main")),  # "main": the schema's default, never null
     Case("min-replica", {"min_replica": 2}, {"min_replica": 3}, _scaling("minReplica"), (2, 3, 1),
          always={"max_replica": 4}),
     Case("max-replica", {"max_replica": 3}, {"max_replica": 5}, _scaling("maxReplica"), (3, 5, 1)),
+    # Removed with minReplica back to 1: left out, and inert (scale-to-zero is off) ...
     Case("scale-to-zero", {"scale_to_zero_timeout": 30}, {"scale_to_zero_timeout": 60},
-         _scaling("scaleToZeroTimeout"), (30, 60, None)),
+         lambda raw: (raw["compute"]["scaling"]["minReplica"],
+                      raw["compute"]["scaling"]["scaleToZeroTimeout"]),
+         ((0, 30), (0, 60), (1, 60))),
+    # ... removed with minReplica kept at 0: the schema's default, 15.
+    Case("scale-to-zero-kept-on", {"scale_to_zero_timeout": 30},
+         {"scale_to_zero_timeout": 60}, _scaling("scaleToZeroTimeout"), (30, 60, 15),
+         always={"min_replica": 0}),
     Case(
         "scaling-metric",
         {"scaling_metric": "pendingRequests", "scaling_threshold": 1.5},
@@ -81,6 +98,37 @@ CASES = [
             {"huggingface": {}},
         ),
     ),
+    Case(
+        "engine",
+        {"custom_image": {"url": "ghcr.io/huggingface/text-generation-inference:3.3.4",
+                          "engine": "tgi", "options": {"maxInputLength": 1024}}},
+        {"custom_image": {"url": "vllm/vllm-openai:v0.10.0", "engine": "vLLM", "port": 8000,
+                          "tensor_parallel_size": 1}},
+        _model("image"),
+        (
+            {"tgi": {"url": "ghcr.io/huggingface/text-generation-inference:3.3.4",
+                     "maxInputLength": 1024}},
+            {"vLLM": {"url": "vllm/vllm-openai:v0.10.0", "port": 8000,
+                      "tensorParallelSize": 1}},
+            {"huggingface": {}},
+        ),
+    ),
+    Case(
+        "managed-neuron-image",
+        {"custom_image": {"engine": "huggingfaceNeuron", "options": {"batchSize": 1}}},
+        {"custom_image": {"engine": "huggingfaceNeuron",
+                          "options": {"batchSize": 4, "sequenceLength": 2048}}},
+        _model("image"),
+        (
+            {"huggingfaceNeuron": {"batchSize": 1}},
+            {"huggingfaceNeuron": {"batchSize": 4, "sequenceLength": 2048}},
+            {"huggingface": {}},
+        ),
+        always=NEURON,
+    ),
+    # A required property: "removed" is the program's own value again.
+    Case("instance-size", {"instance_size": "x4"}, {"instance_size": "x8"},
+         lambda raw: raw["compute"]["instanceSize"], ("x4", "x8", "x2")),
     Case("container-command", {"container_command": ["python"]},
          {"container_command": ["python3", "-u"]}, _model("command"),
          (["python"], ["python3", "-u"], [])),
@@ -89,13 +137,15 @@ CASES = [
     Case("env", {"env": {"A": "1"}}, {"env": {"A": "2", "B": "3"}}, _model("env"),
          ({"A": "1"}, {"A": "2", "B": "3"}, {})),
     Case("secrets", {"secrets": {"S": "s-1"}}, {"secrets": {"T": "t-2"}}, _model("secrets"),
-         ({"S": ""}, {"T": ""}, {})),  # values are redacted on read
+         ({"S": None}, {"T": None}, {})),  # values never come back
     Case("tags", {"tags": ["a"]}, {"tags": ["a", "b"]}, lambda raw: user_tags(raw["tags"]),
          (["a"], ["a", "b"], [])),
     Case("domain", {"domain": "a.example.com"}, {"domain": "b.example.com"}, _route,
          ({"domain": "a.example.com"}, {"domain": "b.example.com"}, None)),
     Case("path", {"path": "/a"}, {"path": "/b"}, _route,
          ({"path": "/a"}, {"path": "/b"}, None)),
+    Case("domain-and-path", {"domain": "a.example.com", "path": "/a"}, {"path": "/b"}, _route,
+         ({"domain": "a.example.com", "path": "/a"}, {"path": "/b"}, None)),
     Case(
         "path-beside-domain",
         {"path": "/a"},
@@ -109,8 +159,7 @@ CASES = [
         always={"domain": "api.example.com"},
     ),
     Case("cache-http-responses", {"cache_http_responses": False},
-         {"cache_http_responses": True}, lambda raw: raw["cacheHttpResponses"],
-         (False, True, False)),
+         {"cache_http_responses": True}, _cache, (False, True, False)),
 ]  # fmt: skip
 
 
@@ -131,7 +180,7 @@ def test_set_change_remove_and_refresh_leave_no_drift(
         dict(case.always),
     ]
     for index, (extra, expected) in enumerate(zip(programs, case.expect, strict=True)):
-        res = declare("rt", **GPT2, name=name, **extra)
+        res = declare("rt", **{**GPT2, **extra}, name=name)
         step = engine.up(res.urn, res.inputs)
         assert step.op == ("create" if index == 0 else "update"), (index, step.op)
         assert step.outputs is not None and step.outputs["status"] == "running"
@@ -179,8 +228,25 @@ def test_removing_task_leaves_the_services_value_and_plans_nothing(
             {"scalingMetric": "pendingRequests", "scalingThreshold": 4.0},
         ),
         ({}, {"route": {"path": "/elsewhere"}}, {"path": "/elsewhere"}),
+        (
+            {"secrets": {"S": "s-1"}},
+            {"model": {"secrets": {"S": "s-1", "T": "t"}}},
+            {"secrets": {"S": "s-1", "T": ""}},
+        ),
+        (  # a variant this version does not know: kept verbatim, never read as `custom`
+            {},
+            {"model": {"image": {"vLLMOmni": {"url": "vllm/vllm-omni:1", "port": 8000}}}},
+            {"customImage": {"engine": "vLLMOmni", "url": "vllm/vllm-omni:1", "port": 8000}},
+        ),
     ],
-    ids=["cache-turned-on", "cache-turned-off", "metric-set", "path-set"],
+    ids=[
+        "cache-turned-on",
+        "cache-turned-off",
+        "metric-set",
+        "path-set",
+        "secret-added",
+        "unknown-engine",
+    ],
 )
 def test_refresh_reports_changes_made_elsewhere_and_up_reverts_them(
     declared: dict[str, Any],
@@ -206,9 +272,11 @@ def test_refresh_reports_changes_made_elsewhere_and_up_reverts_them(
     engine.up(res.urn, res.inputs)
     with api_of(emulator) as api:
         after = api.get_endpoint(emulator.user, "rt-drift")
-    for key in ("cacheHttpResponses", "route"):
+    for key in ("experimentalFeatures", "route"):
         assert after.get(key) == before.get(key), key
     assert after["compute"]["scaling"] == before["compute"]["scaling"]
+    for key in ("image", "secrets"):
+        assert after["model"][key] == before["model"][key], key
     engine.refresh(res.urn)
     assert engine.preview(res.urn, res.inputs).op == "same"
     engine.destroy_all()

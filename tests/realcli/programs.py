@@ -10,7 +10,7 @@ PROJECT = Path(__file__).with_name("project")
 GPT2 = (
     'repository="gpt2", framework="pytorch", task="text-generation", accelerator="cpu", '
     'vendor="aws", region="us-east-1", type="authenticated", instance_size="x2", '
-    'instance_type="intel-icl"'
+    'instance_type="intel-spr"'
 )
 """The huggingface_hub guide's small CPU endpoint, as keyword arguments."""
 

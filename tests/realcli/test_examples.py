@@ -88,7 +88,7 @@ def test_quickstart(make_stack: Callable[..., CliStack], emulator: EmulatorHandl
     service = live(emulator, outputs["endpoint"])
     assert (service["model"]["repository"], service["compute"]["instanceType"]) == (
         "gpt2",
-        "intel-icl",
+        "intel-spr",
     )
     assert generate(outputs["url"], emulator)
     settled(stack)

@@ -36,7 +36,7 @@ VALID: dict[str, Any] = {
     "region": "us-east-1",
     "type": "authenticated",
     "instanceSize": "x2",
-    "instanceType": "intel-icl",
+    "instanceType": "intel-spr",
 }
 
 

@@ -149,7 +149,7 @@ BASE: dict[str, Any] = {
     "region": "us-east-1",
     "type": "authenticated",
     "instanceSize": "x2",
-    "instanceType": "intel-icl",
+    "instanceType": "intel-spr",
 }
 
 

@@ -214,7 +214,7 @@ def endpoint_doc(name: str = "bad-answers", **changes: Any) -> dict[str, Any]:
         "provider": {"vendor": "aws", "region": "us-east-1"},
         "compute": {
             "accelerator": "cpu",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "instanceSize": "x2",
             "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
         },

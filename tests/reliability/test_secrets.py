@@ -45,7 +45,7 @@ PROGRAM: dict[str, Any] = {
     "region": "us-east-1",
     "type": "authenticated",
     "instance_size": "x2",
-    "instance_type": "intel-icl",
+    "instance_type": "intel-spr",
     "env": {"LOG_LEVEL": "info"},
     "custom_image": {
         "url": "registry.example.com/team/tgi:1.0",
@@ -317,7 +317,7 @@ def test_emulator_redacts_secrets_on_read(secret_emulator: EmulatorHandle) -> No
         url = got["status"]["url"]
         for text in (a.text for a in answers):
             assert not occurrences(text, SECRET_VALUES)
-        assert got["model"]["secrets"] == {"API_KEY": "", "DB_PASSWORD": ""}
+        assert got["model"]["secrets"] == {"API_KEY": None, "DB_PASSWORD": None}
         assert got["model"]["image"]["custom"]["credentials"] == {"username": "", "password": None}
         served = httpx.get(f"{url}/info", headers=emu.headers, timeout=10)
         assert not occurrences(served.text, SECRET_VALUES)

@@ -31,7 +31,7 @@ RUNNING: dict[str, Any] = {
     "name": "e",
     "type": "private",  # no health probe
     "provider": {"vendor": "aws", "region": "us-east-1"},
-    "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+    "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
     "model": {"repository": "gpt2"},
     "status": {"state": "running", "url": "http://127.0.0.1:9/x"},
 }

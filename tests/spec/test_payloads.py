@@ -29,7 +29,7 @@ def test_create_payload_of_the_guide_example_is_exact() -> None:
         "compute": {
             "accelerator": "cpu",
             "instanceSize": "x2",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
         },
         "model": {
@@ -128,27 +128,19 @@ def test_update_payload_is_empty_when_nothing_changed() -> None:
     [
         (
             {"minReplica": 2, "maxReplica": 6},
-            {
-                "compute": {
-                    "scaling": {
-                        "minReplica": 2,
-                        "maxReplica": 6,
-                        "scaleToZeroTimeout": None,
-                        "measure": {"hardwareUsage": None},
-                    }
-                }
-            },
+            {"compute": {"scaling": {"minReplica": 2, "maxReplica": 6}}},
         ),
+        ({"maxReplica": 3}, {"compute": {"scaling": {"maxReplica": 3}}}),
         (
             {"instanceSize": "x4"},
-            {"compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x4"}},
+            {"compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x4"}},
         ),
         ({"revision": "abc123"}, {"model": {"revision": "abc123"}}),
         ({"repository": "distilgpt2"}, {"model": {"repository": "distilgpt2"}}),
         ({"env": {"A": "2"}}, {"model": {"env": {"A": "2"}}}),
         ({"tags": ["prod", "x"]}, {"tags": ["prod", "x"]}),
         ({"containerArgs": ["--a"]}, {"model": {"args": ["--a"]}}),
-        ({"path": "/p"}, {"route": {"domain": None, "path": "/p"}}),
+        ({"path": "/p"}, {"route": {"path": "/p"}}),
     ],
 )
 def test_update_payload_contains_only_the_changed_group(
@@ -266,7 +258,6 @@ FULL_RESPONSE: dict[str, Any] = {
         "fromCatalog": False,
     },
     "tags": [],
-    "cacheHttpResponses": False,
     "experimentalFeatures": {"cacheHttpResponses": False, "kvRouter": None},
     "status": {
         "state": "running",
@@ -306,7 +297,12 @@ def test_parse_full_response() -> None:
     assert live.custom_image.options == {"disableCustomKernels": False}
     assert live.scaling_metric is None  # the service's default measure: no metric was chosen
     assert live.secrets == {"HF_TOKEN": "hf_x"}  # redacted by the service, kept from prior
-    assert live.min_replica == 0 and live.scale_to_zero_timeout == 15
+    # minReplica 0 and the schema's default timeout: unset, as the program has it ...
+    assert live.min_replica == 0 and live.scale_to_zero_timeout is None
+    # ... and 15 when the program says 15.
+    declared = spec.spec_from_api(info, "ns", prior=make({**GPT2, "scaleToZeroTimeout": 15}))
+    assert declared.scale_to_zero_timeout == 15
+    assert spec.spec_from_api(info, "ns").scale_to_zero_timeout == 15  # a lookup: as reported
 
 
 def test_parse_response_missing_optional_keys() -> None:
@@ -347,23 +343,20 @@ def test_live_spec_round_trips_to_no_changes() -> None:
 @pytest.mark.parametrize(
     ("removed", "expected"),
     [
-        ({"path": "/v1"}, {"route": None}),
-        ({"domain": "api.example.com"}, {"route": None}),
+        ({"path": "/v1"}, {"route": {}}),
+        ({"domain": "api.example.com"}, {"route": {}}),
         (
             {"scalingMetric": "pendingRequests", "scalingThreshold": 1.5},
-            {
-                "compute": {
-                    "scaling": {
-                        "minReplica": 1,
-                        "maxReplica": 1,
-                        "scaleToZeroTimeout": None,
-                        "measure": {"hardwareUsage": None},
-                    }
-                }
-            },
+            {"compute": {"scaling": {"measure": {"hardwareUsage": None}}}},
         ),
         ({"cacheHttpResponses": True}, {"cacheHttpResponses": False}),
-        ({"revision": "abc"}, {"model": {"revision": None}}),
+        ({"revision": "abc"}, {"model": {"revision": "main"}}),
+        ({"env": {"A": "1"}}, {"model": {"env": {}}}),
+        ({"secrets": {"S": "1"}}, {"model": {"secrets": {}}}),
+        ({"tags": ["a"]}, {"tags": []}),
+        ({"containerCommand": ["x"]}, {"model": {"command": []}}),
+        ({"containerArgs": ["x"]}, {"model": {"args": []}}),
+        ({"customImage": {"url": "r.io/i:1"}}, {"model": {"image": {"huggingface": {}}}}),
     ],
 )
 def test_removing_an_optional_property_sends_the_services_default(
@@ -372,10 +365,80 @@ def test_removing_an_optional_property_sends_the_services_default(
     assert spec.update_payload(make({**GPT2, **removed}), make(GPT2)) == expected
 
 
-def test_removing_the_path_keeps_the_domain_and_sends_null_for_the_path() -> None:
+def test_removing_the_path_sends_the_route_with_the_domain_only() -> None:
     old = make({**GPT2, "domain": "api.example.com", "path": "/v1"})
     new = make({**GPT2, "domain": "api.example.com"})
-    assert spec.update_payload(old, new) == {"route": {"domain": "api.example.com", "path": None}}
+    assert spec.update_payload(old, new) == {"route": {"domain": "api.example.com"}}
+
+
+def _nulls(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [k for k, v in value.items() if v is None and k not in ("hardwareUsage",)] + [
+            n for v in value.values() for n in _nulls(v)
+        ]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        # minReplica stays 0: the schema's default timeout, so no earlier value lingers.
+        (
+            {"minReplica": 0, "scaleToZeroTimeout": 60},
+            {"minReplica": 0},
+            {"compute": {"scaling": {"scaleToZeroTimeout": 15}}},
+        ),
+        # minReplica 1: the timeout does nothing and is left out, as huggingface_hub does.
+        (
+            {"minReplica": 0, "scaleToZeroTimeout": 60},
+            {"minReplica": 1},
+            {"compute": {"scaling": {"minReplica": 1}}},
+        ),
+        # Turning scale-to-zero on without a timeout: the default, not a value left from before.
+        (
+            {"minReplica": 1},
+            {"minReplica": 0},
+            {"compute": {"scaling": {"minReplica": 0, "scaleToZeroTimeout": 15}}},
+        ),
+        (
+            {"minReplica": 0, "scaleToZeroTimeout": 60},
+            {"minReplica": 0, "scaleToZeroTimeout": 90},
+            {"compute": {"scaling": {"scaleToZeroTimeout": 90}}},
+        ),
+    ],
+)
+def test_the_scale_to_zero_timeout_is_cleared_without_null(
+    before: dict[str, Any], after: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    payload = spec.update_payload(make({**GPT2, **before}), make({**GPT2, **after}))
+    assert payload == expected
+
+
+def test_no_update_body_holds_a_null() -> None:
+    """A null is, as far as any source shows, the same as a key left out: clearing never uses it."""
+    full = make(
+        {
+            **GPT2,
+            "revision": "abc",
+            "minReplica": 0,
+            "scaleToZeroTimeout": 30,
+            "scalingMetric": "pendingRequests",
+            "scalingThreshold": 2,
+            "customImage": {"url": "r.io/i:1"},
+            "containerCommand": ["a"],
+            "containerArgs": ["b"],
+            "env": {"E": "1"},
+            "secrets": {"S": "1"},
+            "tags": ["t"],
+            "domain": "d.example.com",
+            "path": "/p",
+            "cacheHttpResponses": True,
+        }
+    )
+    bare = make({k: v for k, v in GPT2.items() if k != "task"})
+    for old, new in ((full, bare), (bare, full)):
+        payload = spec.update_payload(old, new)
+        assert payload and _nulls(payload) == [], payload
 
 
 def test_defaults_written_out_are_no_change() -> None:
@@ -392,14 +455,110 @@ def test_the_services_default_measure_reads_as_no_metric_unless_the_program_chos
 
 
 def test_cache_http_responses_reads_as_unset_when_false_unless_the_program_set_it() -> None:
-    info = Endpoint.from_raw(FULL_RESPONSE)  # cacheHttpResponses false
+    info = Endpoint.from_raw(FULL_RESPONSE)  # experimentalFeatures.cacheHttpResponses false
     assert spec.spec_from_api(info, "ns", prior=make(GPT2)).cache_http_responses is None
     declared = make({**GPT2, "cacheHttpResponses": False})
     assert spec.spec_from_api(info, "ns", prior=declared).cache_http_responses is False
-    turned_on = Endpoint.from_raw({**FULL_RESPONSE, "cacheHttpResponses": True})
+    turned_on = Endpoint.from_raw(
+        {**FULL_RESPONSE, "experimentalFeatures": {"cacheHttpResponses": True}}
+    )
     assert spec.spec_from_api(turned_on, "ns", prior=make(GPT2)).cache_http_responses is True
+
+
+def test_cache_http_responses_is_read_where_the_schema_reports_it() -> None:
+    """`experimentalFeatures.cacheHttpResponses` decides; the top-level key of older answers is
+    read only when the answer has no `experimentalFeatures` value."""
+    both = {**FULL_RESPONSE, "cacheHttpResponses": False}
+    both["experimentalFeatures"] = {"cacheHttpResponses": True}
+    assert Endpoint.from_raw(both).caches_http_responses is True
+    older = {k: v for k, v in FULL_RESPONSE.items() if k != "experimentalFeatures"}
+    assert Endpoint.from_raw({**older, "cacheHttpResponses": True}).caches_http_responses is True
+    assert Endpoint.from_raw(older).caches_http_responses is False
+
+
+@pytest.mark.parametrize(
+    ("live", "prior", "expected"),
+    [
+        ({"A": None}, {"A": "a"}, {"A": "a"}),  # values never come back: kept by key
+        ({"A": None, "B": None}, {"A": "a"}, {"A": "a", "B": ""}),  # a key set elsewhere
+        ({}, {"A": "a"}, {}),  # cleared elsewhere
+        ("absent", {"A": "a"}, {"A": "a"}),  # an answer without the key says nothing
+        ("absent", None, None),
+    ],
+)
+def test_secrets_are_read_by_key(live: Any, prior: Any, expected: Any) -> None:
+    raw = copy.deepcopy(FULL_RESPONSE)
+    raw["model"].pop("secrets", None)
+    if live != "absent":
+        raw["model"]["secrets"] = live
+    props = {**GPT2, **({"secrets": prior} if prior is not None else {})}
+    assert spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=make(props)).secrets == expected
+
+
+@pytest.mark.parametrize(
+    ("variant", "engine"),
+    [("vLLMOmni", "vLLMOmni"), ("someFutureEngine", "someFutureEngine"), ("sGLang", "sGLang")],
+)
+def test_an_image_variant_is_read_back_verbatim(variant: str, engine: str) -> None:
+    raw = copy.deepcopy(FULL_RESPONSE)
+    raw["model"]["image"] = {variant: {"url": "r.io/i:1", "port": 8000, "extra": 1}}
+    live = spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=make(GPT2))
+    assert live.custom_image is not None and live.custom_image.engine == engine
+    assert live.to_properties()["customImage"] == {
+        "url": "r.io/i:1",
+        "engine": engine,
+        "port": 8000,
+        "options": {"extra": 1},
+    }
+    # Sent back as it was read: a refresh or an adoption never rewrites the image.
+    assert spec.image_payload(live.custom_image) == raw["model"]["image"]
+
+
+def test_managed_images_are_read_back() -> None:
+    raw = copy.deepcopy(FULL_RESPONSE)
+    raw["model"]["image"] = {"huggingfaceNeuron": {"batchSize": 4, "sequenceLength": 2048}}
+    live = spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=make(GPT2))
+    assert live.custom_image is not None and live.custom_image.engine == "huggingfaceNeuron"
+    assert live.custom_image.url is None
+    assert spec.image_payload(live.custom_image) == raw["model"]["image"]
+    raw["model"]["image"] = {"huggingface": {}}
+    assert spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=make(GPT2)).custom_image is None
+    written = make({**GPT2, "customImage": {"engine": "huggingface"}})
+    read = spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=written)
+    assert read.custom_image is not None and read.custom_image.engine == "huggingface"
+    assert "customImage" not in spec.changed_properties(read, written)
+
+
+@pytest.mark.parametrize(
+    ("live", "declared", "expected"),
+    [
+        ("main", None, None),
+        ("a" * 40, None, None),  # the commit the service resolved the default to
+        ("v1.0", None, "v1.0"),  # pinned elsewhere: drift
+        ("main", "main", "main"),
+        ("a" * 40, "b" * 40, "a" * 40),
+    ],
+)
+def test_the_default_revision_reads_as_unset(live: str, declared: Any, expected: Any) -> None:
+    raw = copy.deepcopy(FULL_RESPONSE)
+    raw["model"]["revision"] = live
+    props = {**GPT2, **({"revision": declared} if declared else {})}
+    assert spec.spec_from_api(Endpoint.from_raw(raw), "ns", prior=make(props)).revision == expected
 
 
 def test_removing_task_is_no_change_since_the_service_cannot_unset_it() -> None:
     props = {k: v for k, v in GPT2.items() if k != "task"}
     assert spec.changed_properties(make(GPT2), make(props)) == []
+
+
+def test_state_keeps_an_unknown_image_variant_verbatim() -> None:
+    """State written by a refresh that read a variant this version does not know: the spec
+    keeps it, so a program that says otherwise plans a visible change, and one that is silent
+    about the image plans the default image, never a silent rewrite to `custom`."""
+    state = {**GPT2, "customImage": {"engine": "vLLMOmni", "url": "r.io/i:1", "port": 8000}}
+    old = spec.spec_from_state(state)
+    assert old.custom_image is not None and old.custom_image.engine == "vLLMOmni"
+    assert spec.image_payload(old.custom_image) == {"vLLMOmni": {"url": "r.io/i:1", "port": 8000}}
+    assert "customImage" in spec.changed_properties(old, make(GPT2))
+    managed = spec.spec_from_state({**GPT2, "customImage": {"engine": "futureManaged"}})
+    assert managed.custom_image is not None and managed.custom_image.engine == "futureManaged"

@@ -155,7 +155,7 @@ ANSWER: dict[str, Any] = {
     "type": "private",
     "provider": {"vendor": "aws", "region": "us-east-1"},
     "healthRoute": "/health",
-    "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+    "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
     "model": {"repository": "gpt2", "framework": "pytorch", "task": "text-generation"},
     "privateService": {"accountId": ACCOUNT, "region": "us-east-1", "shared": False},
     "status": {

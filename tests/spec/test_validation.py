@@ -146,7 +146,8 @@ def test_custom_image_needs_a_url() -> None:
 
 def test_custom_image_rules() -> None:
     bad_engine = only_failure({**GPT2, "customImage": {"url": "x", "engine": "triton"}})
-    assert bad_engine.property == "customImage" and "'custom', 'tgi'" in bad_engine.reason
+    assert bad_engine.property == "customImage"
+    assert "'custom', 'huggingface', 'huggingfaceNeuron'" in bad_engine.reason
     bad_route = only_failure({**GPT2, "customImage": {"url": "x", "healthRoute": "health"}})
     assert "customImage.healthRoute" in bad_route.reason and "'/'" in bad_route.reason
     bad_port = only_failure({**GPT2, "customImage": {"url": "x", "port": 70000}})
@@ -232,3 +233,49 @@ def test_spec_from_properties_raises_with_every_failure() -> None:
         spec.spec_from_properties({"repository": "gpt2"})
     assert {f.property for f in info.value.failures} >= {"framework", "vendor", "region"}
     assert "framework is required" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "prop", "said"),
+    [
+        ({"repository": "my model"}, "repository", "Hub model id"),
+        ({"repository": "a/b/c"}, "repository", "Hub model id"),
+        ({"repository": "org/-name"}, "repository", "not starting or ending with '-' or '.'"),
+        ({"repository": "org/a--b"}, "repository", "no '--'"),
+        ({"task": "text_generation"}, "task", "did you mean 'text-generation'?"),
+        ({"task": "Text Generation"}, "task", "did you mean 'text-generation'?"),
+        ({"env": {"1BAD KEY": "x"}}, "env", "not starting with a digit"),
+        ({"secrets": {"MY SECRET": "x"}}, "secrets", "'MY SECRET' is not allowed"),
+        ({"customImage": {"url": "r.io/i:1", "env": {"2X": "y"}}}, "customImage", "'2X'"),
+        ({"instanceType": "nvidia-a10g"}, "accelerator", "set accelerator='gpu'"),
+        ({"accelerator": "gpu"}, "accelerator", "a cpu instance"),
+        ({"env": {"BIG": "x" * (128 * 1024)}}, "env", "at most 131072 bytes per variable"),
+        ({"secrets": {"BIG": "x" * (128 * 1024)}}, "secrets", "per variable"),
+        ({"env": {f"V{i}": "x" * 110_000 for i in range(20)}}, "env", "2097152 bytes"),
+        ({"customImage": {"engine": "tgi"}}, "customImage", "only the managed engines"),
+    ],
+)
+def test_what_the_service_or_a_replica_would_refuse_is_refused_at_preview(
+    changes: dict[str, object], prop: str, said: str
+) -> None:
+    failure = only_failure({**GPT2, **changes})
+    assert failure.property == prop and said in failure.reason
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"repository": "HuggingFaceH4/zephyr-7b-beta"},
+        {"repository": "gpt2"},
+        {"repository": "org/model.v1_final"},
+        {"task": "image-text-to-text"},
+        {"env": {"my.env-name": "1", "_X": "2", "MAX_INPUT_LENGTH": "3"}},
+        {"env": {f"KEY_{i:05d}": "value" for i in range(10_000)}},
+        {"customImage": {"engine": "huggingfaceNeuron", "options": {"batchSize": 4}}},
+        {"customImage": {"engine": "huggingface"}},
+        {"instanceType": "some-new-family", "accelerator": "gpu"},
+    ],
+)
+def test_what_the_service_takes_passes(changes: dict[str, object]) -> None:
+    _, failures = spec.validate_inputs({**GPT2, "type": "authenticated", **changes})
+    assert failures == []

@@ -276,17 +276,19 @@ class EndpointsApi:
         tail: int | None = None,
         since: Moment | None = None,
         until: Moment | None = None,
+        replica: str | None = None,
         max_retries: int | None = None,
     ) -> list[str]:
         """``GET .../{name}/logs``: the log lines of the endpoint's replicas, oldest first.
 
         ``tail``: only the last lines, at most this many. ``since`` (inclusive) and ``until``
         (exclusive): a time range, as aware datetimes or Unix seconds (the service takes whole
-        seconds). Each line is redacted like the client's errors (its token, ``hf_...`` tokens,
-        bearer credentials). ``max_retries`` overrides the client's for this call.
+        seconds). ``replica``: only that replica's lines (its ``deployment-replica`` id, as the
+        lines show it). Each line is redacted like the client's errors (its token, ``hf_...``
+        tokens, bearer credentials). ``max_retries`` overrides the client's for this call.
         """
         url = f"{self._endpoint_url(namespace, name)}/logs"
-        params = log_params(tail=tail, since=since, until=until)
+        params = log_params(tail=tail, since=since, until=until, replica=replica)
         response = self._http.call(
             "GET",
             url,
@@ -296,12 +298,15 @@ class EndpointsApi:
         )
         return [self._http.redact(line) for line in response.text.splitlines()]
 
-    def follow_logs(self, namespace: str, name: str, *, tail: int | None = None) -> LogStream:
+    def follow_logs(
+        self, namespace: str, name: str, *, tail: int | None = None, replica: str | None = None
+    ) -> LogStream:
         """``GET .../{name}/logs/sse``: the log lines (the last ``tail`` ones, where the service
-        honours it), then each new line as it is written, until the endpoint is deleted or the
-        stream is closed. See :class:`LogStream`; nothing is sent before it is iterated."""
+        honours it; only ``replica``'s when given), then each new line as it is written, until
+        the endpoint is deleted or the stream is closed. See :class:`LogStream`; nothing is
+        sent before it is iterated."""
         url = f"{self._endpoint_url(namespace, name)}/logs/sse"
-        return LogStream(self._http, url, log_params(tail=tail))
+        return LogStream(self._http, url, log_params(tail=tail, replica=replica))
 
     def list_hardware(self, namespace: str) -> HardwareList:
         """``GET /v2/provider/{namespace}``: every vendor, region and compute, with its price and

@@ -3,9 +3,10 @@
 The service's OpenAPI document (2023) describes ``GET /v2/endpoint/{namespace}/{name}/logs``
 with ``from``, ``to`` (int64 timestamps) and ``tail`` (at most this many lines), answering
 ``text/plain``. It gives no unit for the timestamps; the service's metrics routes take Unix
-seconds, and so does this client. A Go client of the service also calls ``.../logs/sse``; the
-format of its events is not documented: each event's data is read here as log text, one line
-per text line.
+seconds, and so does this client (an assumption, docs/service-api.md). A Go client of the
+service also sends ``replica`` (one replica's lines) and calls ``.../logs/sse``; the format of
+its events is not documented: each event's data is read here as log text, one line per text
+line.
 """
 
 from __future__ import annotations
@@ -37,11 +38,22 @@ def _seconds(value: Moment, what: str) -> float:
 
 
 def log_params(
-    *, tail: int | None = None, since: Moment | None = None, until: Moment | None = None
+    *,
+    tail: int | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    replica: str | None = None,
 ) -> dict[str, str]:
     """The query of a log request. The service takes whole seconds: ``since`` is rounded down
-    and ``until`` up, so that the range asked for is covered."""
+    and ``until`` up, so that the range asked for is covered. ``replica``: one replica's lines,
+    named as the lines name it (``6pajyw3k-z7ghx``)."""
     params: dict[str, str] = {}
+    if replica is not None:
+        if not isinstance(replica, str) or not replica.strip():
+            raise ValueError(
+                f"replica must be a replica id such as 6pajyw3k-z7ghx, got {replica!r}"
+            )
+        params["replica"] = replica.strip()
     if tail is not None:
         if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
             raise ValueError(f"tail must be a whole number >= 0, got {tail!r}")

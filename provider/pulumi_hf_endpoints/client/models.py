@@ -131,6 +131,12 @@ class EndpointRoute(_Part):
     path: str | None = None
 
 
+class ExperimentalFeatures(_Part):
+    """`experimentalFeatures`: where the current API schema reports `cacheHttpResponses`."""
+
+    cache_http_responses: bool | None = None
+
+
 class EndpointPrivateService(_Part):
     account_id: str | None = None
     region: str | None = None
@@ -149,6 +155,7 @@ class Endpoint(_Answer):
     status: EndpointStatus
     tags: list[str] | None = None
     cache_http_responses: bool | None = None
+    experimental_features: ExperimentalFeatures | None = None
     route: EndpointRoute | None = None
     private_service: EndpointPrivateService | None = None
 
@@ -159,6 +166,15 @@ class Endpoint(_Answer):
     @property
     def paused(self) -> bool:
         return self.status.state == "paused"
+
+    @property
+    def caches_http_responses(self) -> bool:
+        """Whether responses are cached: `experimentalFeatures.cacheHttpResponses`, where the
+        current schema reports it, else the top-level key of older answers."""
+        features = self.experimental_features
+        if features is not None and features.cache_http_responses is not None:
+            return features.cache_http_responses
+        return bool(self.cache_http_responses)
 
 
 class Account(_Answer):

@@ -10,24 +10,47 @@ from .. import ownership
 from ..client.models import Endpoint, EndpointRoute
 from ..properties import LEGACY_TYPES
 from .model import CustomImage, EndpointSpec, PrivateService, RegistryCredentials
-from .vocabulary import DEFAULT_SCALING_MEASURE, DEFAULT_WAIT_TIMEOUT, FRAMEWORKS, IMAGE_ENGINES
+from .vocabulary import (
+    COMMIT_SHA_PATTERN,
+    DEFAULT_REVISION,
+    DEFAULT_SCALE_TO_ZERO_TIMEOUT,
+    DEFAULT_SCALING_MEASURE,
+    DEFAULT_WAIT_TIMEOUT,
+    FRAMEWORKS,
+    IMAGE_ENGINES,
+)
+
+_IMAGE_KEYS = {
+    "url",
+    "healthRoute",
+    "port",
+    "credentials",
+    "tensorParallelSize",
+    "dataParallelSize",
+}
 
 
 def _image_from_api(image: Mapping[str, Any], prior: CustomImage | None) -> CustomImage | None:
-    """Map `model.image` back to our customImage; write-only credentials come from `prior`."""
-    if not image or "huggingface" in image:
+    """Map `model.image` back to our customImage; write-only credentials come from `prior`.
+
+    The default image (`huggingface` with no settings) is no customImage unless the program
+    wrote it as one. A variant this version does not know is kept as the service spells it,
+    so that a refresh or an adoption never rewrites the endpoint's image.
+    """
+    if not image:
         return None
     engine, body = next(iter(image.items()))
     if not isinstance(body, Mapping):
         return None
-    known = {"url", "healthRoute", "port", "credentials", "tensorParallelSize", "dataParallelSize"}
-    options = {k: v for k, v in body.items() if k not in known}
+    if engine == "huggingface" and not body and (prior is None or prior.engine != engine):
+        return None
+    options = {k: v for k, v in body.items() if k not in _IMAGE_KEYS}
     credentials = None
     if prior is not None and prior.credentials is not None:
         credentials = prior.credentials
     elif isinstance(body.get("credentials"), Mapping) and body["credentials"].get("username"):
         credentials = RegistryCredentials(username=str(body["credentials"]["username"]))
-    return CustomImage(
+    read = CustomImage.model_construct(
         url=body.get("url"),
         engine=engine if engine in IMAGE_ENGINES else "custom",
         health_route=body.get("healthRoute"),
@@ -38,6 +61,42 @@ def _image_from_api(image: Mapping[str, Any], prior: CustomImage | None) -> Cust
         options=options or (prior.options if prior is not None else None),
         env=None,
     )
+    if engine not in IMAGE_ENGINES:
+        read = read.model_copy(update={"engine": engine})
+    return read
+
+
+def _secrets_from_api(info: Endpoint, prior: EndpointSpec | None) -> dict[str, str] | None:
+    """`model.secrets` by key: the service never gives the values back (they are null, or
+    redacted), so each is the prior value of its key. An answer without the key says nothing,
+    and the prior secrets stand."""
+    model = info.raw.get("model")
+    known = prior.secrets if prior is not None else None
+    if not isinstance(model, Mapping) or "secrets" not in model:
+        return known
+    live = model.get("secrets") or {}
+    if live:
+        return {key: (known or {}).get(key, "") for key in live}
+    return {} if known is not None else None
+
+
+def _revision_from_api(live: str | None, prior: EndpointSpec | None) -> str | None:
+    """The revision, or unset when the program set none and the service reports its default
+    (`main`, or the commit it resolved that to, as huggingface_hub's fixtures show)."""
+    unset = prior is not None and prior.revision is None
+    if unset and live is not None and (live == DEFAULT_REVISION or COMMIT_SHA_PATTERN.match(live)):
+        return None
+    return live
+
+
+def _timeout_from_api(live: int | None, min_replica: int, prior: EndpointSpec | None) -> int | None:
+    """The scale-to-zero timeout, or unset when the program set none and the value is inert
+    (minReplica 1 or more) or the service's default."""
+    if prior is None or prior.scale_to_zero_timeout is not None or live is None:
+        return live
+    if min_replica >= 1 or live == DEFAULT_SCALE_TO_ZERO_TIMEOUT:
+        return None
+    return live
 
 
 def _private_service_from_api(
@@ -73,12 +132,7 @@ def spec_from_api(
         prior is not None and prior.scaling_metric == metric and prior.scaling_threshold is None
     ):
         metric = None  # the service's default, reported when no metric was chosen
-    secrets: dict[str, str] | None = None
-    if info.model.secrets:
-        known = prior.secrets if prior is not None and prior.secrets else {}
-        secrets = {key: known.get(key, "") for key in info.model.secrets}
-    elif prior is not None and prior.secrets == {}:
-        secrets = {}
+    secrets = _secrets_from_api(info, prior)
     custom_image = _image_from_api(info.model.image, prior.custom_image if prior else None)
     env = info.model.env or None
     if prior is not None:
@@ -94,7 +148,7 @@ def spec_from_api(
         "name": info.name,
         "namespace": namespace,
         "repository": info.model.repository,
-        "revision": info.model.revision,
+        "revision": _revision_from_api(info.model.revision, prior),
         "framework": info.model.framework if info.model.framework in FRAMEWORKS else None,
         "task": info.model.task,
         "accelerator": info.compute.accelerator,
@@ -108,7 +162,9 @@ def spec_from_api(
         "instance_type": info.compute.instance_type,
         "min_replica": scaling.min_replica,
         "max_replica": scaling.max_replica,
-        "scale_to_zero_timeout": scaling.scale_to_zero_timeout,
+        "scale_to_zero_timeout": _timeout_from_api(
+            scaling.scale_to_zero_timeout, scaling.min_replica, prior
+        ),
         "scaling_metric": metric,
         "scaling_threshold": threshold,
         "custom_image": custom_image,
@@ -124,7 +180,7 @@ def spec_from_api(
         "path": route.path,
         # `false` is the service's default: it reads as unset unless the program set it.
         "cache_http_responses": True
-        if info.cache_http_responses
+        if info.caches_http_responses
         else (False if prior is None or prior.cache_http_responses is not None else None),
         "paused": info.paused,
         "wait": prior.wait if prior else True,

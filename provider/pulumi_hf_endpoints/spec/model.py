@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..properties import LEGACY_TYPES, NAME_MAX_LENGTH, to_camel
 from .vocabulary import (
     AWS_ACCOUNT_ID_PATTERN,
+    ENV_NAME_PATTERN,
     INSTANCE_SIZE_PATTERN,
     NAME_PATTERN,
     PRIVATE_LINK_REGIONS,
+    REPO_PART_PATTERN,
     SCALE_TO_ZERO_RANGE,
+    TASK_PATTERN,
     Accelerator,
     EndpointType,
     Framework,
@@ -34,6 +37,30 @@ def check_name(value: str) -> None:
         raise ValueError(
             "may contain only lowercase letters a-z, digits 0-9 and '-', "
             "and must not start or end with '-'"
+        )
+
+
+def check_repository(value: str) -> None:
+    """Raise ValueError unless `value` is a well-formed Hub repository id (`name` or
+    `namespace/name`, by huggingface_hub's `validate_repo_id` rules). Whether it exists is the
+    service's to say."""
+    parts = value.split("/")
+    if len(parts) > 2 or not all(REPO_PART_PATTERN.match(part) for part in parts):
+        raise ValueError(
+            "must be a Hub model id, 'name' or 'namespace/name': letters, digits, '-', '_' and "
+            "'.', each part at most 96 characters and not starting or ending with '-' or '.'"
+        )
+    if "--" in value or ".." in value or value.endswith(".git"):
+        raise ValueError("must be a Hub model id: no '--' or '..', and no '.git' ending")
+
+
+def check_variable_name(name: str) -> None:
+    """Raise ValueError unless `name` can be a replica's environment variable (Kubernetes'
+    rule: letters, digits, '_', '-' or '.', not starting with a digit)."""
+    if not ENV_NAME_PATTERN.match(name):
+        raise ValueError(
+            f"variable name {name!r} is not allowed: use letters, digits, '_', '-' or '.', "
+            "not starting with a digit (for example MAX_INPUT_LENGTH)"
         )
 
 
@@ -84,6 +111,13 @@ class CustomImage(_Model):
 
         if value is not None and not finite(value):
             raise ValueError("numbers must be finite (JSON has no NaN or Infinity)")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _variable_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key in value or {}:
+            check_variable_name(key)
         return value
 
     @field_validator("health_route")
@@ -190,6 +224,26 @@ class EndpointSpec(_Model):
                 raise ValueError(
                     "variable names must be non-empty, without '=' or surrounding spaces"
                 )
+            check_variable_name(key)
+        return value
+
+    @field_validator("repository")
+    @classmethod
+    def _valid_repository(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            check_repository(value)
+        return value
+
+    @field_validator("task")
+    @classmethod
+    def _valid_task(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() and not TASK_PATTERN.match(value):
+            hint = value.strip().lower().replace("_", "-").replace(" ", "-")
+            suggestion = f" (did you mean {hint!r}?)" if TASK_PATTERN.match(hint) else ""
+            raise ValueError(
+                "must be a Hub task name in kebab-case, such as 'text-generation' or "
+                f"'feature-extraction'{suggestion}"
+            )
         return value
 
     @field_validator("instance_size")

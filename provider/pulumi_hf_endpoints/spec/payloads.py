@@ -11,15 +11,17 @@ from typing import Any
 from ..properties import REPLACE_ON_CHANGES
 from .model import FIELD_NAMES, CustomImage, EndpointSpec, PrivateService
 from .validation import REQUIRED_INPUTS, Failure, SpecError
-from .vocabulary import DEFAULT_SCALING_MEASURE
+from .vocabulary import DEFAULT_REVISION, DEFAULT_SCALE_TO_ZERO_TIMEOUT, DEFAULT_SCALING_MEASURE
 
 
 def image_payload(image: CustomImage | None) -> dict[str, Any]:
-    """`model.image`: a union keyed by engine; every engine but the default requires `url`."""
+    """`model.image`: a union keyed by engine; every engine but the managed ones requires
+    `url`, which validation has checked."""
     if image is None:
         return {"huggingface": {}}
     body: dict[str, Any] = dict(image.options or {})
-    body["url"] = image.url
+    if image.url is not None:
+        body["url"] = image.url
     if image.health_route is not None:
         body["healthRoute"] = image.health_route
     if image.port is not None:
@@ -49,6 +51,7 @@ def private_service_payload(private: PrivateService) -> dict[str, Any]:
 
 
 def _scaling_payload(spec: EndpointSpec) -> dict[str, Any]:
+    # huggingface_hub's create always sends the timeout, null when unset.
     scaling: dict[str, Any] = {
         "minReplica": spec.min_replica if spec.min_replica is not None else 1,
         "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
@@ -70,29 +73,52 @@ def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
 
 # --- clearing what the program no longer sets ----------------------------------------------
 #
-# A partial PUT leaves out what it does not mention, so a property removed from the program
-# has to be sent with the value that means "unset" at the service, or it stays set there:
-# - `cacheHttpResponses`: `false`, the service's default (it reports `false` when never set);
-# - `compute.scaling.measure`: `{"hardwareUsage": null}`, what the service reports when no
-#   metric was chosen (hardware usage at its default threshold), as in huggingface_hub's
-#   fixture of a catalog deployment;
-# - `route`: the whole route with `null` for a key no longer set, and `route: null` when
-#   neither is (the service's schema makes the route and its keys nullable; there is no
-#   default value to send instead);
-# - `scaleToZeroTimeout: null`, `env: {}`, `secrets: {}`, `args: []`, `command: []` and the
-#   default image, as before.
+# A partial PUT changes only what it names, and a key sent as `null` is, as far as any public
+# source shows, the same as a key left out (the service's own client never sends one in an
+# update; the API schema marks update fields as optional, which its Rust stack reads as "absent").
+# So a property removed from the program is sent as the value that means "unset", in the form
+# huggingface_hub uses where it has one (docs/service-api.md gives the evidence for each):
+# - `env: {}`, `secrets: {}`, `command: []`, `args: []`, `tags: []`: huggingface_hub sends an
+#   emptied map or list as it is, and the service replaces these whole;
+# - `cacheHttpResponses: false`, the service's default;
+# - `compute.scaling.measure: {"hardwareUsage": null}`, what the service reports when no metric
+#   was chosen (huggingface_hub sends `{metric: null}` for a metric without a threshold);
+# - `revision: "main"`, the default the API schema names ("defaults to latest main");
+# - `scaleToZeroTimeout: 15` (the schema's default) while minReplica stays 0; with minReplica 1
+#   or more the timeout does nothing and is left out, as huggingface_hub leaves it;
+# - `route`: the whole route with only the keys still set (`{}` when none), the form the
+#   service's guide gives for removing a nested object (`"customRouter": {}`).
+# `task` cannot be unset (the service refuses `task: null`): a task removed from the program is
+# left as the service has it.
 
 
-def _scaling_update(spec: EndpointSpec) -> dict[str, Any]:
-    scaling = _scaling_payload(spec)
-    scaling.setdefault("measure", dict(DEFAULT_SCALING_MEASURE))
-    return scaling
+def _scaling_fields(spec: EndpointSpec) -> dict[str, Any]:
+    return {
+        "minReplica": spec.min_replica if spec.min_replica is not None else 1,
+        "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
+        "scaleToZeroTimeout": spec.scale_to_zero_timeout,
+        "measure": (
+            {spec.scaling_metric: spec.scaling_threshold}
+            if spec.scaling_metric is not None
+            else dict(DEFAULT_SCALING_MEASURE)
+        ),
+    }
 
 
-def _route_update(spec: EndpointSpec) -> dict[str, Any] | None:
-    if spec.domain is None and spec.path is None:
-        return None
-    return {"domain": spec.domain, "path": spec.path}
+def _scaling_update(old: EndpointSpec, new: EndpointSpec) -> dict[str, Any]:
+    """`compute.scaling` with only the keys that change, as huggingface_hub sends it."""
+    before, after = _scaling_fields(old), _scaling_fields(new)
+    body = {k: after[k] for k in ("minReplica", "maxReplica", "measure") if before[k] != after[k]}
+    timeout = after["scaleToZeroTimeout"]
+    if timeout is not None:
+        if timeout != before["scaleToZeroTimeout"]:
+            body["scaleToZeroTimeout"] = timeout
+    elif after["minReplica"] == 0 and (
+        before["scaleToZeroTimeout"] is not None or before["minReplica"] != 0
+    ):
+        # Unset with scale-to-zero on: the schema's default, so that no earlier value lingers.
+        body["scaleToZeroTimeout"] = DEFAULT_SCALE_TO_ZERO_TIMEOUT
+    return body
 
 
 def create_payload(spec: EndpointSpec, name: str) -> dict[str, Any]:
@@ -151,12 +177,18 @@ class _Group:
     # False when the service has no way to unset the value (`task` may be omitted, never
     # null): a value removed from the program is then left as the service has it.
     clearable: bool = True
+    # What the body carries for a change, when it is not `value(new)`: the changed keys only,
+    # or the form that means "unset".
+    sent: Callable[[EndpointSpec, EndpointSpec], Any] | None = None
 
     def changed(self, old: EndpointSpec, new: EndpointSpec) -> bool:
         after = self.value(new)
         if after is None and not self.clearable:
             return False
         return bool(self.value(old) != after)
+
+    def body(self, old: EndpointSpec, new: EndpointSpec) -> Any:
+        return self.sent(old, new) if self.sent is not None else self.value(new)
 
 
 def _put(*path: str) -> Callable[[dict[str, Any], Any], None]:
@@ -165,6 +197,17 @@ def _put(*path: str) -> Callable[[dict[str, Any], Any], None]:
         for part in path[:-1]:
             target = target.setdefault(part, {})
         target[path[-1]] = value
+
+    return place
+
+
+def _put_nonempty(*path: str) -> Callable[[dict[str, Any], Any], None]:
+    """Like _put, but leaves out an empty object (a change the service needs not hear of)."""
+    inner = _put(*path)
+
+    def place(payload: dict[str, Any], value: Any) -> None:
+        if value:
+            inner(payload, value)
 
     return place
 
@@ -197,12 +240,18 @@ _UPDATE_GROUPS: tuple[_Group, ...] = (
     ),
     _Group(
         ("minReplica", "maxReplica", "scaleToZeroTimeout", "scalingMetric", "scalingThreshold"),
-        _scaling_update,
-        _put("compute", "scaling"),
+        _scaling_fields,
+        _put_nonempty("compute", "scaling"),
+        sent=_scaling_update,
     ),
     _Group(("repository",), lambda s: s.repository, _put("model", "repository")),
     _Group(("framework",), lambda s: s.framework, _put("model", "framework")),
-    _Group(("revision",), lambda s: s.revision, _put("model", "revision")),
+    _Group(
+        ("revision",),
+        lambda s: s.revision,
+        _put("model", "revision"),
+        sent=lambda _, new: new.revision if new.revision is not None else DEFAULT_REVISION,
+    ),
     _Group(("task",), lambda s: s.task, _put_optional("model", "task"), clearable=False),
     _Group(("customImage",), lambda s: image_payload(s.custom_image), _put("model", "image")),
     _Group(
@@ -213,7 +262,7 @@ _UPDATE_GROUPS: tuple[_Group, ...] = (
     _Group(("containerArgs",), lambda s: list(s.container_args or []), _put("model", "args")),
     _Group(("env", "customImage"), lambda s: s.effective_env, _put("model", "env")),
     _Group(("secrets",), lambda s: dict(s.secrets or {}), _put("model", "secrets")),
-    _Group(("domain", "path"), _route_update, _put("route")),
+    _Group(("domain", "path"), _route_payload, _put("route")),
     _Group(
         ("cacheHttpResponses",), lambda s: bool(s.cache_http_responses), _put("cacheHttpResponses")
     ),
@@ -230,15 +279,16 @@ def _image_without_env(spec: EndpointSpec) -> EndpointSpec:
 
 
 def update_payload(old: EndpointSpec, new: EndpointSpec) -> dict[str, Any]:
-    """The body of a partial `PUT`: only what differs, each group sent whole.
+    """The body of a partial `PUT`: only what differs, never a `null`.
 
-    `env`, `secrets`, `args`, `command` and `image` replace their current values at the
-    service, so each is sent complete when it changes (an emptied map or list is sent empty).
+    `env`, `secrets`, `args`, `command`, `image` and `route` replace their current values at
+    the service, so each is sent complete when it changes (an emptied map or list is sent
+    empty); scaling is sent key by key, as huggingface_hub sends it.
     """
     payload: dict[str, Any] = {}
     for group in _UPDATE_GROUPS:
         if group.changed(old, new):
-            group.place(payload, group.value(new))
+            group.place(payload, group.body(old, new))
     return payload
 
 

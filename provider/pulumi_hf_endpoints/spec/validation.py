@@ -23,7 +23,12 @@ from .model import (
 from .vocabulary import (
     ACCELERATORS,
     DEFAULT_WAIT_TIMEOUT,
+    ENV_TOTAL_MAX_BYTES,
+    ENV_VARIABLE_MAX_BYTES,
     FRAMEWORKS,
+    IMAGE_ENGINES,
+    INSTANCE_FAMILIES,
+    MANAGED_ENGINES,
     PRIVATE_LINK_REGIONS,
     SCALING_METRICS,
     VENDORS,
@@ -253,13 +258,19 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
             )
         )
     image = spec.custom_image
-    if image is not None and image.url is None and ("customImage", "url") not in unknown:
+    if (
+        image is not None
+        and image.url is None
+        and image.engine not in MANAGED_ENGINES
+        and ("customImage", "url") not in unknown
+    ):
         failures.append(
             Failure(
                 "customImage",
                 f"customImage.url is required for the '{image.engine}' engine "
                 "(the container image to run, e.g. "
-                "ghcr.io/huggingface/text-generation-inference:latest)",
+                "ghcr.io/huggingface/text-generation-inference:latest); only the managed "
+                f"engines ({', '.join(MANAGED_ENGINES)}) take none",
             )
         )
     if image is not None and image.credentials is not None and image.engine != "custom":
@@ -270,6 +281,8 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
             )
         )
     failures.extend(_private_service_failures(spec, unknown))
+    failures.extend(_hardware_family_failures(spec))
+    failures.extend(_environment_size_failures(spec))
     if spec.env is not None and image is not None and image.env:
         clashes = sorted(
             key for key in set(spec.env) & set(image.env) if spec.env[key] != image.env[key]
@@ -282,6 +295,55 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
                 )
             )
     return failures
+
+
+def _hardware_family_failures(spec: EndpointSpec) -> list[Failure]:
+    """An instance type whose name says which accelerator it has must be asked for with that
+    accelerator: the service refuses `cpu` with `nvidia-a10g` only at `up`."""
+    if spec.instance_type is None or spec.accelerator is None:
+        return []
+    for prefix, accelerator in INSTANCE_FAMILIES:
+        if spec.instance_type.startswith(prefix) and spec.accelerator != accelerator:
+            return [
+                Failure(
+                    "accelerator",
+                    f"accelerator '{spec.accelerator}' does not match instanceType "
+                    f"'{spec.instance_type}', a {accelerator} instance: set "
+                    f"accelerator='{accelerator}', or pick a {spec.accelerator} instance type",
+                )
+            ]
+    return []
+
+
+def _environment_size_failures(spec: EndpointSpec) -> list[Failure]:
+    """The replica's environment (env and secrets) must fit in a process environment
+    (execve(2)): a larger one is accepted by the service and fails when the container starts."""
+    variables = {**spec.effective_env, **(spec.secrets or {})}
+    total = 0
+    for name, value in variables.items():
+        size = len(name.encode()) + len(value.encode()) + 2  # NAME=value and its NUL
+        total += size
+        if size > ENV_VARIABLE_MAX_BYTES:
+            where = "secrets" if name in (spec.secrets or {}) else "env"
+            return [
+                Failure(
+                    where,
+                    f"variable {name!r} is {size} bytes; a process environment takes at most "
+                    f"{ENV_VARIABLE_MAX_BYTES} bytes per variable (the container would fail to "
+                    "start with 'argument list too long'): put large values in a file of the "
+                    "model repository instead",
+                )
+            ]
+    if total > ENV_TOTAL_MAX_BYTES:
+        return [
+            Failure(
+                "env",
+                f"env and secrets hold {len(variables)} variables, {total} bytes together; a "
+                f"process environment takes at most {ENV_TOTAL_MAX_BYTES} bytes (the container "
+                "would fail to start with 'argument list too long')",
+            )
+        ]
+    return []
 
 
 _PRIVATE_LINK_HINT = (
@@ -376,9 +438,35 @@ def spec_from_properties(props: Mapping[str, Any]) -> EndpointSpec:
 def spec_from_state(props: Mapping[str, Any]) -> EndpointSpec:
     """A spec from properties recorded in state, keeping whatever is still readable (state
     written by an older version may not pass today's rules)."""
+    props, engine = _without_unknown_engine(props)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         normalized, failures = validate_inputs(props)
+    if engine is not None and "customImage" in normalized:
+        # An image variant this version does not know, as a refresh read it: kept verbatim.
+        spec = _state_spec(normalized, failures)
+        image = spec.custom_image
+        if image is not None:
+            verbatim = image.model_copy(update={"engine": engine})
+            return spec.model_copy(update={"custom_image": verbatim})
+        return spec
+    return _state_spec(normalized, failures)
+
+
+def _without_unknown_engine(props: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
+    """`props` with an image variant outside today's vocabulary read as `custom`, and that
+    variant; state holds one when the service reported it."""
+    image = props.get("customImage")
+    if not isinstance(image, Mapping):
+        return props, None
+    engine = image.get("engine")
+    if not isinstance(engine, str) or engine in IMAGE_ENGINES:
+        return props, None
+    stand_in = "custom" if image.get("url") else "huggingface"  # the rules of the same shape
+    return {**props, "customImage": {**image, "engine": stand_in}}, engine
+
+
+def _state_spec(normalized: dict[str, Any], failures: list[Failure]) -> EndpointSpec:
     if failures:
         bad = {f.property for f in failures}
         normalized = {k: v for k, v in normalized.items() if k not in bad}

@@ -17,8 +17,20 @@ Accelerator = Literal["cpu", "gpu", "neuron"]
 Vendor = Literal["aws", "azure", "gcp"]
 Framework = Literal["pytorch", "custom", "llamacpp", "tensorflow"]
 ScalingMetric = Literal["pendingRequests", "hardwareUsage"]
+#: The variants of `model.image` huggingface_hub 2.4 knows (its CLI's `ENGINE_IMAGE_KEYS`, plus
+#: the two managed Hugging Face images its comment there names), spelt as the service spells them.
 ImageEngine = Literal[
-    "custom", "tgi", "tgiNeuron", "tei", "llamacpp", "vLLM", "vLLMNeuron", "sGLang", "hfServe"
+    "custom",
+    "huggingface",
+    "huggingfaceNeuron",
+    "hfServe",
+    "llamacpp",
+    "sGLang",
+    "tei",
+    "tgi",
+    "tgiNeuron",
+    "vLLM",
+    "vLLMNeuron",
 ]
 EndpointState = Literal[
     "pending",
@@ -38,6 +50,10 @@ VENDORS: tuple[Vendor, ...] = get_args(Vendor)
 FRAMEWORKS: tuple[Framework, ...] = get_args(Framework)
 SCALING_METRICS: tuple[ScalingMetric, ...] = get_args(ScalingMetric)
 IMAGE_ENGINES: tuple[ImageEngine, ...] = get_args(ImageEngine)
+#: The managed Hugging Face images: they take no container URL (huggingface_hub 2.4 leaves them
+#: out of its `--engine` choices for that reason). `huggingface` is also what an endpoint without
+#: `customImage` runs.
+MANAGED_ENGINES: tuple[ImageEngine, ...] = ("huggingface", "huggingfaceNeuron")
 STATES: tuple[EndpointState, ...] = get_args(EndpointState)
 FAILED_STATES: tuple[EndpointState, ...] = ("failed", "updateFailed")
 
@@ -48,3 +64,33 @@ SCALE_TO_ZERO_RANGE = (15, 2880)
 DEFAULT_WAIT_TIMEOUT = 1800.0
 #: What the service reports as the scaling measure when none was chosen.
 DEFAULT_SCALING_MEASURE: dict[str, float | None] = {"hardwareUsage": None}
+#: The scale-to-zero timeout the service applies with minReplica 0 when none is set (its API
+#: schema: "default: 15, requires minReplica=0").
+DEFAULT_SCALE_TO_ZERO_TIMEOUT = 15
+#: The revision an endpoint follows when none is set (its API schema: "defaults to latest main").
+DEFAULT_REVISION = "main"
+COMMIT_SHA_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+
+#: What an instance type's name says about its accelerator, by prefix (every row of the service's
+#: pricing page: `intel-*` CPUs, `nvidia-*` GPUs, `inf2` AWS Inferentia 2). A type outside these
+#: families is left to the service.
+INSTANCE_FAMILIES: tuple[tuple[str, Accelerator], ...] = (
+    ("intel-", "cpu"),
+    ("nvidia-", "gpu"),
+    ("inf2", "neuron"),
+)
+
+#: A Kubernetes environment variable name, which the service's replicas are: letters, digits,
+#: '_', '-' or '.', not starting with a digit (Kubernetes' `IsEnvVarName`).
+ENV_NAME_PATTERN = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+#: The kernel's limits on a process environment (execve(2)): 128 KiB for one `NAME=value`
+#: string, and a quarter of the stack limit (2 MiB with the usual 8 MiB) for all of them.
+ENV_VARIABLE_MAX_BYTES = 128 * 1024
+ENV_TOTAL_MAX_BYTES = 2 * 1024 * 1024
+
+#: A task is a Hub pipeline tag, which is kebab-case (`text-generation`, `feature-extraction`).
+TASK_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: One part of a Hub repository id (the namespace, the name), by the rules huggingface_hub's
+#: `validate_repo_id` states: ASCII letters, digits, '-', '_' and '.', at most 96 characters,
+#: not starting or ending with '-' or '.'.
+REPO_PART_PATTERN = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?$")

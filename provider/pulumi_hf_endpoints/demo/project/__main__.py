@@ -20,7 +20,7 @@ endpoint = InferenceEndpoint(
     region="us-east-1",
     type="authenticated",  # the guide's "protected", under the name the service uses today
     instance_size="x2",
-    instance_type="intel-icl",
+    instance_type="intel-spr",
     min_replica=config.get_int("minReplica"),
     max_replica=config.get_int("maxReplica"),
 )
