@@ -172,6 +172,61 @@ SCENARIOS: dict[str, tuple[list[Operation], tuple[str, ...]]] = {
         ],
         (),
     ),
+    "retained replacement": (
+        [
+            Operation("up", program(endpoint("chat", 'name="kept"', opts="retain_on_delete=True"))),
+            Operation(
+                "up",
+                program(
+                    endpoint("chat", 'name="kept"', opts="retain_on_delete=True").replace(
+                        "us-east-1", "eu-west-1"
+                    )
+                ),
+                fails=True,
+            ),
+            Operation("up", fails=True),  # pending replacement: replaced again, no Delete
+            Operation(
+                "up",
+                program(
+                    endpoint("chat", 'name="moved"', opts="retain_on_delete=True").replace(
+                        "us-east-1", "eu-west-1"
+                    )
+                ),
+            ),
+            Operation("refresh"),
+            Operation("destroy"),
+        ],
+        (),
+    ),
+    "ignore_changes paths": (
+        [
+            Operation(
+                "up",
+                program(
+                    endpoint(
+                        "chat",
+                        'name="paths"',
+                        'env={"A": "1", "B": "2"}',
+                        opts='ignore_changes=["max_replica", \'env["A"]\']',
+                    )
+                ),
+            ),
+            Operation(
+                "up",
+                program(
+                    endpoint(
+                        "chat",
+                        'name="paths"',
+                        "max_replica=3",
+                        'env={"A": "9", "B": "3"}',
+                        opts='ignore_changes=["max_replica", \'env["A"]\']',
+                    )
+                ),
+            ),
+            Operation("destroy"),
+        ],
+        (),
+    ),
     "resource options": (
         [
             Operation(

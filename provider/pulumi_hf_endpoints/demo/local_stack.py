@@ -141,11 +141,13 @@ class LocalStack:
         the URNs `pulumi up --replace` names."""
         return self._operation(preview=False, replace=replace)
 
-    def refresh(self) -> list[Step]:
+    def refresh(self, *, clear_pending_creates: bool = False) -> list[Step]:
         """`pulumi refresh`: read every resource back from the service; the provider is
         configured as the last `up` left it in the state, as the CLI does without
-        `--run-program`."""
+        `--run-program`. `clear_pending_creates` drops the creates an interrupted run left."""
         with self._deployment(saved_config=True) as engine:
+            if clear_pending_creates:
+                engine.clear_pending_creates()
             engine.refresh_all()
             self._save()
             return list(self._steps)
@@ -265,9 +267,11 @@ class LocalStack:
                 }
                 for entry in entries
             ]
+            pending = self._engine.pending_operations if self._engine is not None else []
             state = {
                 "project": self.project,
                 "stack": self.stack,
+                "pending_operations": [{"urn": op.urn, "type": op.type} for op in pending],
                 "config": {k: v for k, v in self.config.items() if k not in self._secret_keys},
                 "resources": resources,
                 "outputs": _sealed(self.outputs, self.secret_outputs),

@@ -19,6 +19,7 @@ whose state is the program's inputs. Deletes run in parallel, in dependency orde
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -28,7 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .host import CheckFailure, DiffResult, ProviderHost, urn_name_type
+import grpc
+
+from .host import CheckFailure, DiffResult, ProviderError, ProviderHost, urn_name_type
 from .wire import INTERNAL_PREFIX, UNKNOWN, without_internal
 
 Op = Literal[
@@ -54,6 +57,9 @@ such as "same", "refresh" and "read", only have "done"). Called from the thread 
 ReplaceReason = Literal["diff", "forced", "trigger"]
 
 DEFAULT_PARALLEL = 4 * (os.cpu_count() or 1)
+
+_INTERRUPTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+"""How a call ends when the provider host went away mid-call (the CLI was killed)."""
 """`--parallel`'s default: 4 × GOMAXPROCS (`pkg/cmd/pulumi/operations/up.go`, defaultParallel)."""
 
 
@@ -121,6 +127,18 @@ class ResourceState:
     protect: bool = False
     retain_on_delete: bool = False
     deleted_with: str = ""
+    pending_replacement: bool = False
+    """Deleted by a delete-before-replace whose create then failed (ST `PendingReplacement`):
+    the next `up` replaces it without a Delete; refresh skips it; destroy drops it."""
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation the state records as begun (`resource.Operation`): a create in flight."""
+
+    urn: str
+    type: Literal["creating"]
+    inputs: dict[str, Any]
 
 
 @dataclass
@@ -174,6 +192,76 @@ def _has_unknown(value: Any) -> bool:
     return False
 
 
+WILDCARD = object()
+"""A `*` segment of a property path."""
+_MISSING = object()
+
+
+def parse_path(path: str) -> list[Any]:
+    """A Pulumi property path (`a.b`, `a["k.x"]`, `a[0]`, `a.*`) as its segments: str keys, int
+    indexes, `WILDCARD` (the syntax of `resource.PropertyPath`, pkg/resource/properties_path.go)."""
+    segments: list[Any] = []
+    i, n = 0, len(path)
+    while i < n:
+        if path[i] == ".":
+            i += 1
+        if i < n and path[i] == "[":
+            close = path.index("]", i)
+            inner = path[i + 1 : close]
+            if inner.startswith('"') and inner.endswith('"') and len(inner) >= 2:
+                segments.append(inner[1:-1])
+            elif inner == "*":
+                segments.append(WILDCARD)
+            else:
+                segments.append(int(inner))
+            i = close + 1
+            continue
+        j = i
+        while j < n and path[j] not in ".[":
+            j += 1
+        name = path[i:j]
+        segments.append(WILDCARD if name == "*" else name)
+        i = j
+    return segments
+
+
+def _lookup(value: Any, segment: Any) -> Any:
+    if isinstance(value, Mapping) and isinstance(segment, str):
+        return value.get(segment, _MISSING)
+    if isinstance(value, list) and isinstance(segment, int):
+        return value[segment] if -len(value) <= segment < len(value) else _MISSING
+    return _MISSING
+
+
+def _keys(value: Any) -> list[Any]:
+    if isinstance(value, Mapping):
+        return list(value)
+    if isinstance(value, list):
+        return list(range(len(value)))
+    return []
+
+
+def _reset(old: Any, new: Any, segments: list[Any]) -> None:
+    """PropertyPath.Reset(old, new): the value at the path in `new` becomes the one in `old`, or
+    goes when `old` has none; no intermediate object is created in `new`."""
+    head, rest = segments[0], segments[1:]
+    keys = _keys(new) if head is WILDCARD else [head]
+    for key in keys:
+        before, after = _lookup(old, key), _lookup(new, key)
+        if rest:
+            if after is not _MISSING:
+                _reset(before if before is not _MISSING else None, after, rest)
+            continue
+        if before is _MISSING:
+            if isinstance(new, dict):
+                new.pop(key, None)
+        else:
+            in_map = isinstance(new, dict) and isinstance(key, str)
+            in_list = isinstance(new, list) and isinstance(key, int) and after is not _MISSING
+            if in_map or in_list:
+                new[key] = _deep_copy(before)
+
+
 def apply_ignore_changes(
     news: Mapping[str, Any], olds: Mapping[str, Any], paths: Iterable[str]
 ) -> dict[str, Any]:
@@ -181,26 +269,8 @@ def apply_ignore_changes(
     `path.Reset(oldInputs, ignoredInputs)`); a path absent before is removed."""
     result: dict[str, Any] = _deep_copy(news)
     for path in paths:
-        parts = path.split(".")
-        old: Any = olds
-        for part in parts:
-            old = old.get(part, _MISSING) if isinstance(old, Mapping) else _MISSING
-        target: Any = result
-        for part in parts[:-1]:
-            if not isinstance(target, dict):
-                target = None
-                break
-            target = target.setdefault(part, {})
-        if not isinstance(target, dict):
-            continue
-        if old is _MISSING:
-            target.pop(parts[-1], None)
-        else:
-            target[parts[-1]] = _deep_copy(old)
+        _reset(olds, result, parse_path(path))
     return result
-
-
-_MISSING = object()
 
 
 def _deep_copy(value: Any) -> Any:
@@ -222,10 +292,13 @@ def secret_outputs(
 
 
 def _should_trigger_replace(old: Any, new: Any) -> bool:
-    """SG shouldTriggerReplace: a change from or to nothing triggers nothing."""
+    """SG shouldTriggerReplace: an unknown on either side replaces (tested first); a change
+    from or to nothing triggers nothing."""
+    if _has_unknown(old) or _has_unknown(new):
+        return True
     if old is None or new is None:
         return False
-    return bool(_has_unknown(new) or old != new)
+    return bool(old != new)
 
 
 class Engine:
@@ -248,6 +321,9 @@ class Engine:
         self.host = host
         self.state: dict[str, ResourceState] = {}
         self.pending_deletes: list[ResourceState] = []
+        self.pending_operations: list[PendingOperation] = []
+        """Operations begun and never finished (an interrupted run): the engine warns of them
+        until `pulumi refresh --clear-pending-creates` (journal.go; `clear_pending_creates`)."""
         self.parallel = max(1, parallel)
         self.provider_inputs: tuple[dict[str, str], frozenset[str]] | None = None
         self._configured: tuple[dict[str, str], frozenset[str]] | None = None
@@ -353,8 +429,14 @@ class Engine:
             raise
         finally:
             self._deployment = None
-        if not preview and deployment.deletes:
-            self._delete_all(deployment.deletes, pending=True, steps=deployment.steps)
+        if preview:
+            return
+        # SG GenerateDeletes: deletes left pending by an earlier run are tried again at the end.
+        with self._lock:
+            retried, self.pending_deletes = self.pending_deletes, []
+        deletes = [*deployment.deletes, *((entry, []) for entry in retried)]
+        if deletes:
+            self._delete_all(deletes, pending=True, steps=deployment.steps)
 
     def up(
         self, urn: str, news: Mapping[str, Any], *, replace: bool = False, **options: Any
@@ -379,6 +461,9 @@ class Engine:
         self, goal: RegisteredResource, *, replace: bool = False, preview: bool = False
     ) -> Step:
         """One registration: Check and Diff on the main loop, then the step, unless `preview`."""
+        if not preview and goal.urn in self.state and _has_unknown(goal.replacement_trigger):
+            # SG generateStepsFromDiff: fine in a preview, an error in an update.
+            raise EngineError(f"replacement trigger contains unknowns for {goal.urn}")
         with self._main_loop:
             step, apply = self._generate(goal, replace)
         if preview:
@@ -499,11 +584,33 @@ class Engine:
 
     def _creator(self, goal: RegisteredResource) -> Callable[[Step], None]:
         def create(step: Step) -> None:
+            """The journal records the operation before the call (journal.go): a create that
+            never returns (the CLI interrupted or killed) stays a pending operation."""
             step.rpcs.append("Create")
-            step.id, step.outputs = self.host.create(goal.urn, step.inputs)
+            operation = PendingOperation(goal.urn, "creating", dict(step.inputs))
+            with self._lock:
+                self.pending_operations.append(operation)
+            try:
+                step.id, step.outputs = self.host.create(goal.urn, step.inputs)
+            except ProviderError as exc:
+                if exc.code not in _INTERRUPTED:  # a failed create is no pending one
+                    self._settled(operation)
+                raise
+            self._settled(operation)
             self._record(goal, step.id, step.inputs, step.outputs)
 
         return create
+
+    def _settled(self, operation: PendingOperation) -> None:
+        with self._lock:
+            self.pending_operations = [op for op in self.pending_operations if op is not operation]
+
+    def clear_pending_creates(self) -> None:
+        """`pulumi refresh --clear-pending-creates`: drop the pending creates from the state."""
+        with self._lock:
+            self.pending_operations = [
+                op for op in self.pending_operations if op.type != "creating"
+            ]
 
     def _replacement(
         self,
@@ -531,7 +638,10 @@ class Engine:
 
         def replace(step: Step) -> None:
             if dbr:  # delete now, then create
-                self._delete_one(old, rpcs)
+                if not old.pending_replacement:
+                    self._delete_one(old, rpcs)
+                    # ST DeleteStep: the old entry stays, marked, until the create succeeds.
+                    self._save(dataclasses.replace(old, pending_replacement=True))
                 create(step)
                 return
             create(step)
@@ -553,7 +663,7 @@ class Engine:
                 f"resource {old.urn!r} cannot be deleted because it is protected: unprotect it "
                 "first (`pulumi state unprotect`)"
             )
-        if not (old.external or old.retain_on_delete or skip):
+        if not (old.external or old.retain_on_delete or old.pending_replacement or skip):
             rpcs.append("Delete")
             self.host.delete(old.urn, old.id, old.outputs, old_inputs=old.inputs)
         self._drop(old.urn, old)
@@ -621,6 +731,8 @@ class Engine:
         back to comparing the two sets of inputs. No Diff for external resources.
         """
         old = self._require(urn)
+        if old.pending_replacement:  # SG: refresh skips a resource pending replacement
+            return self._emit("done", Step("same", urn, old.id, old.id, old.inputs, old.outputs))
         rpcs = ["Read"]
         result = self.host.read(urn, old.id, old.outputs, inputs=old.inputs)
         if not result.id:
