@@ -633,8 +633,8 @@ class InferenceEndpointProvider(ResourceProvider):
         news: Mapping[str, Any],
     ) -> str | None:
         """The marker this resource holds the endpoint by, after checking it still does: the
-        one recorded at create, or a new one for an endpoint that has none yet (made before
-        markers existed). An endpoint another resource has taken over is not touched."""
+        one recorded, or a new one when the endpoint has none yet or the resource's name
+        changed. An endpoint another resource has taken over is not touched."""
         current = ownership.split(live.tags)[1]
         recorded = olds.get(OWNERSHIP)
         if current is not None and current != recorded:
@@ -644,10 +644,14 @@ class InferenceEndpointProvider(ResourceProvider):
                 "this resource was replaced. Run `pulumi refresh`, or remove this resource "
                 "from the program"
             )
-        if current is not None:
-            return current
         owner = news.get(ownership.OWNER_KEY)
-        return ownership.new_marker(owner) if isinstance(owner, str) and owner else None
+        if not isinstance(owner, str) or not owner:
+            return current
+        if current is not None and ownership.owner_of(current) == owner:
+            return current
+        # None yet (made before markers existed), or the resource was renamed with an alias:
+        # the tag follows the resource's present name.
+        return ownership.new_marker(owner)
 
     # --- read / delete --------------------------------------------------------------------
 

@@ -105,3 +105,46 @@ def test_the_saved_state_destroys(
     assert {e.request["properties"]["__provider"] for e in deletes} == {OLD_BLOB}
     with api_of(emulator) as api:
         assert api.list_endpoints(emulator.user) == []
+
+
+def test_a_0_1_0_endpoint_takes_its_ownership_tag_at_its_first_update(
+    stack: Engine, emulator: EmulatorHandle
+) -> None:
+    """0.1.0 wrote no ownership tag: the endpoint has none until its next update, and a delete
+    of such an endpoint goes ahead as before."""
+    with api_of(emulator) as api:
+        assert not any(
+            t.startswith("pulumi-owner:")
+            for t in api.get_endpoint(emulator.user, "golden-named")["tags"] or []
+        )
+    res = program("named", max_replica=3)
+    stack.up(res.urn, res.inputs)
+    marker = stack.state[res.urn].outputs["__ownership"]
+    with api_of(emulator) as api:
+        tags = api.get_endpoint(emulator.user, "golden-named")["tags"]
+    assert marker in tags and marker.startswith("pulumi-owner:")
+    assert "pulumi-owner" not in json.dumps(stack.state[res.urn].outputs.get("tags"))
+    stack.destroy_all()
+    with api_of(emulator) as api:
+        assert api.list_endpoints(emulator.user) == []
+
+
+def test_a_0_1_0_endpoint_adopted_by_a_renamed_resource_survives_the_old_ones_delete(
+    stack: Engine, emulator: EmulatorHandle
+) -> None:
+    """Rename without an alias, then adoption, as the refusal advises: the 0.1.0 state records
+    no tag, the endpoint now carries the new resource's, so the old resource's delete (at the
+    end of the run) leaves it alone."""
+    saved = GOLDEN["resources"]["named"]
+    renamed = capture_program(
+        lambda: InferenceEndpoint(
+            "renamed", **{**GOLDEN["program"]["named"], "adopt_existing": True}
+        )
+    )[0]
+    with stack.deployment():
+        assert stack.register(renamed).op == "create"
+        stack.remove_undeclared([renamed.urn, GOLDEN["resources"]["auto"]["urn"]])
+    assert saved["urn"] not in stack.state
+    assert stack.state[renamed.urn].id == saved["id"]
+    with api_of(emulator) as api:
+        assert api.get_endpoint(emulator.user, "golden-named")["name"] == "golden-named"

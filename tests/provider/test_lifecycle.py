@@ -225,6 +225,33 @@ def test_name_conflict_asks_for_adopt_existing_and_adoption_works(
     assert "existing-endpoint" not in names_in(emulator)
 
 
+def test_adoption_over_a_different_region_is_refused_naming_the_difference(
+    live_host: ProviderHost, emulator: Any
+) -> None:
+    """The region cannot change on an existing endpoint: adopting it would update what can be
+    updated and record a region the service does not have. Refused, and nothing changes."""
+    from pulumi_hf_endpoints import spec
+
+    elsewhere = {k: v for k, v in declare("x", **GPT2).inputs.items() if not k.startswith("__")}
+    elsewhere["region"] = "eu-west-1"
+    with api_of(emulator) as api:
+        api.create_endpoint(
+            emulator.user, spec.create_payload(spec.spec_from_properties(elsewhere), "far-away")
+        )
+    engine = Engine(live_host)
+    adopt = declare("near", **GPT2, name="far-away", max_replica=3, adopt_existing=True)
+    with pytest.raises(ProviderError) as info:
+        engine.up(adopt.urn, adopt.inputs)
+    message = info.value.message
+    assert "region: the endpoint has 'eu-west-1', this resource wants 'us-east-1'" in message
+    assert "Nothing was changed" in message and adopt.urn not in engine.state
+    with api_of(emulator) as api:
+        live = api.get_endpoint(emulator.user, "far-away")
+    assert live["provider"]["region"] == "eu-west-1"
+    assert live["compute"]["scaling"]["maxReplica"] == 1
+    assert not any(t.startswith("pulumi-owner:") for t in live["tags"] or [])
+
+
 def test_lost_create_answer_never_takes_over_someone_elses_endpoint(
     live_host: ProviderHost, emulator: Any
 ) -> None:
