@@ -120,12 +120,19 @@ def probe_image_without_tag(endpoints: Endpoints) -> None:
     )
 
 
+def probe_tags_verbatim(endpoints: Endpoints) -> None:
+    tags = ["team:ml", "pulumi-owner:0123456789abcdef.89abcdef"]
+    assert create(endpoints, {**endpoint_body("tagged"), "tags": tags})[0] == 200
+    assert endpoints.get("tagged")["tags"] == tags
+
+
 PROBES: dict[str, Callable[..., None]] = {
     "quota-refused": probe_quota,
     "env-name-fails-deployment": probe_env_name,
     "env-size-fails-deployment": probe_env_size,
     "model-resolved-at-create": probe_model_resolved,
     "image-without-tag": probe_image_without_tag,
+    "tags-kept-verbatim": probe_tags_verbatim,
 }
 CLOSED_HUB = {"gpt2": ("main", "a" * 40)}
 
