@@ -182,9 +182,15 @@ class Walk:
         self.log.append(f"interrupt ({how})")
         self.write()
         self.emulator.faults.set_timings(initializing_seconds=20)
-        before = {item["name"] for item in endpoints(self.emulator)}
         process = self.stack.start("up", "--yes", "--skip-preview")
-        wait_for(lambda: {i["name"] for i in endpoints(self.emulator)} - before, timeout=120)
+        # A create under way (a named replacement reuses its name, so look at the state).
+        wait_for(
+            lambda: any(
+                i["status"]["state"] in ("pending", "initializing")
+                for i in endpoints(self.emulator)
+            ),
+            timeout=120,
+        )
         time.sleep(self.rng.random() * 2)  # somewhere in the wait
         if how == "sigkill":
             kill_session(process.pid, signal.SIGKILL)
