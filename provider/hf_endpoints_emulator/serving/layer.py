@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..serving_protocol import ServedEndpoint
-from . import chat, routes
+from . import chat, routes, trace
 from .backends.base import Backend, BackendUnavailable
 from .backends.synthetic import SyntheticBackend
 from .context import RequestContext, limits_for
@@ -106,6 +106,11 @@ class TgiServingLayer:
     # -- dispatch ----------------------------------------------------------------------
     async def handle(self, request: Request, path: str, endpoint: ServedEndpoint) -> Response:
         started = time.monotonic()
+        if trace.enabled():
+            name = request.headers.get(trace.HEADER)
+            trace.current.set(name)
+            if name is not None:
+                trace.event("request", id=name, path=path)
         path = "/" + path.strip("/") if path else "/"
         method = request.method.upper()
         if method in ("GET", "HEAD") and path in ("/health", "/ping", "/"):

@@ -55,11 +55,13 @@ the next batch. End-of-generation tokens are known here, so they cost nothing ex
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import heapq
 import multiprocessing
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import trace
 from .base import Step
 
 Logits = np.ndarray[Any, Any]
@@ -162,9 +165,28 @@ def log_softmax_at(
     return [float(logits[i]) - lse for i in ids]
 
 
+class _Prefilled:
+    """The marker a consumer on an event loop receives once the prompt is processed."""
+
+    def __repr__(self) -> str:
+        return "PREFILLED"
+
+
+PREFILLED = _Prefilled()
+
+#: What a generation's consumer receives, in order: (on an event loop, `PREFILLED` first)
+#: a `Step` per token, then an exception or `None` (the end).
+Output = Step | BaseException | None | _Prefilled
+
+
 @dataclass(eq=False)
 class Generation:
-    """One request inside the scheduler, shared with the session thread that serves it."""
+    """One request inside the scheduler, shared with its consumer.
+
+    A consumer in a thread of its own waits on `prefilled` and reads `out`. A consumer on an
+    event loop gives `loop` and `receive` instead: the decode thread then hands each turn's
+    outputs to that loop itself, all sequences' at once (`BatchScheduler._flush`), and
+    `receive` gets them there, in order, starting with `PREFILLED`."""
 
     input_ids: list[int]
     logprobs: bool
@@ -173,8 +195,12 @@ class Generation:
     prefilled: threading.Event = field(default_factory=threading.Event)
     prompt_logprobs: list[float | None] = field(default_factory=list)
     error: BaseException | None = None
-    #: Steps (or the exception / `None` end marker) for the session, in order.
+    #: Steps (or the exception / `None` end marker) for a consumer thread, in order.
     out: queue.SimpleQueue[Step | BaseException | None] = field(default_factory=queue.SimpleQueue)
+    loop: asyncio.AbstractEventLoop | None = None
+    receive: Callable[[Output], object] | None = None
+    #: The request's name in the serving trace (`trace.py`), if traced.
+    trace: str | None = None
     # -- shared under the scheduler's lock (or set before `submit`) --
     sampler: Any = None
     top_n: int = 0
@@ -253,6 +279,8 @@ class BatchScheduler:
         self._free = list(range(self.slots))
         self._closed = False
         self._failure: BaseException | None = None
+        #: Outputs for consumers on event loops, handed over once per turn (`_flush`).
+        self._outbox: dict[asyncio.AbstractEventLoop, list[tuple[Generation, Output]]] = {}
         #: Decode steps run (one `llama_decode` of running sequences each).
         self.decode_steps = 0
         #: Of those, the steps that decoded several sequences together.
@@ -386,28 +414,18 @@ class BatchScheduler:
         for s in dropped:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
         changed = self._retire()
-        with self._cond:
-            while self._pending and self._free:
-                s = self._pending.popleft()
-                s.slot = heapq.heappop(self._free)
-                self._active.append(s)
-                changed = True
-        prompts = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
-        if prompts:
-            ready = self._prefill(prompts)
-            # Sessions that did not send their sampler with the prompt hand it over right
-            # after: waiting for them briefly lets their first tokens come in this turn
-            # instead of after a decode step.
-            if any(s.sampler is None for s in ready):
-                with self._cond:
-                    self._cond.wait_for(
-                        lambda: all(s.sampler is not None or s.gone() for s in ready),
-                        timeout=_SAMPLER_WAIT,
-                    )
-        for s in list(self._active):
-            if s.row is not None and s.sampler is not None and not s.gone():
-                row, s.row = s.row, None
-                self._emit_rows([s], row[np.newaxis, :])
+        changed = self._admit() or changed
+        # Prompts before the decode step, and prompts that arrive meanwhile too (up to
+        # about `PREFILL_CHUNK` tokens a turn): a burst's first tokens come out one after
+        # the other instead of each waiting behind a step of the generations before it.
+        budget = PREFILL_CHUNK
+        while group := self._prompt_group(budget):
+            size = self._chunk(group[0])
+            budget -= size * len(group)
+            self._await_samplers(self._prefill_chunks(group, size))
+            self._emit_first_tokens()
+            changed = self._admit() or changed
+        self._emit_first_tokens()
         # Slots released meanwhile are free for this step's layout (`decode_rows`); a
         # sequence released from now on is decoded once more, for nobody.
         changed = self._retire() or changed
@@ -415,11 +433,42 @@ class BatchScheduler:
         if running:
             self._decode(running)
             self.interleaved_steps += any(s.done < len(s.input_ids) for s in self._active)
+        self._flush()
         if changed or not running:
             self._kv_cells = sum(
                 int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
             )
         return True
+
+    def _admit(self) -> bool:
+        """Give queued sequences the lowest free slots; True if any joined."""
+        with self._cond:
+            joined = bool(self._pending and self._free)
+            while self._pending and self._free:
+                s = self._pending.popleft()
+                s.slot = heapq.heappop(self._free)
+                self._active.append(s)
+        return joined
+
+    def _await_samplers(self, ready: list[Generation]) -> None:
+        """Sessions that did not send their sampler with the prompt hand it over right
+        after: waiting for them briefly lets their first tokens come in this turn instead
+        of after a decode step."""
+        if any(s.sampler is None for s in ready):
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: all(s.sampler is not None or s.gone() for s in ready),
+                    timeout=_SAMPLER_WAIT,
+                )
+
+    def _emit_first_tokens(self) -> None:
+        """Choose the first token of each sequence whose prompt is processed and whose
+        sampler is there, and hand them over at once (before the next decode step)."""
+        for s in list(self._active):
+            if s.row is not None and s.sampler is not None and not s.gone():
+                row, s.row = s.row, None
+                self._emit_rows([s], row[np.newaxis, :])
+        self._flush()
 
     def _retire(self) -> bool:
         """Take the sequences whose session is done or whose client went away out of the
@@ -447,12 +496,36 @@ class BatchScheduler:
             seq.error = Cancelled("the client went away while the prompt was processed")
             seq.prefilled.set()
         # A session still waiting (its client went away) sees the stream end.
-        seq.out.put(None)
+        self._send(seq, None)
 
     def _stop(self, seq: Generation, error: BaseException) -> None:
         seq.error = error
         seq.prefilled.set()
-        seq.out.put(error)
+        self._send(seq, error)
+
+    def _send(self, seq: Generation, item: Output) -> None:
+        """Hand `item` to the consumer of `seq`: at once to a thread, or into the outbox of
+        its event loop (`_flush`)."""
+        if seq.loop is not None:
+            self._outbox.setdefault(seq.loop, []).append((seq, item))
+        elif not isinstance(item, _Prefilled):
+            seq.out.put(item)
+
+    def _flush(self) -> None:
+        """Hand the outbox to the event loops: one `call_soon_threadsafe` per loop for every
+        sequence's outputs of this turn, rather than a wake-up per token."""
+        outbox, self._outbox = self._outbox, {}
+        if trace.enabled():
+            for items in outbox.values():
+                for seq, item in items:
+                    if seq.trace is not None and item is PREFILLED:
+                        trace.event("posted", id=seq.trace)
+        for loop, items in outbox.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, items)
+            except RuntimeError:  # the loop is closed: nobody reads these any more
+                for seq, _ in items:
+                    self.release(seq)
 
     def _fail_all(self, error: BaseException) -> None:
         with self._cond:
@@ -466,29 +539,26 @@ class BatchScheduler:
                     s.sampler = None
         for s in sequences:
             self._stop(s, error)
+        self._flush()
 
-    def _prefill(self, seqs: list[Generation]) -> list[Generation]:
-        """Process prompt chunks, shortest remaining prompts first, about `PREFILL_CHUNK`
-        tokens in all; the sequences whose prompt is complete (logits row ready).
+    def _prompt_group(self, budget: int) -> list[Generation]:
+        """The prompt chunks for the next `llama_decode` (none if `budget` tokens, left of
+        this turn's, cannot take them): of the shortest remaining prompts, those whose next
+        chunk has the same length, in slot order.
 
         A prompt's chunks start at multiples of `PREFILL_CHUNK`, and one `llama_decode`
         only holds chunks of the same length: llama.cpp then computes every prompt token as
         when the prompt is alone. (It splits a batch of prompts of different lengths into
         micro-batches of equal length per sequence, and a token computed in another
         micro-batch than alone can get other logits.)"""
-        ready: list[Generation] = []
-        budget = PREFILL_CHUNK
-        waiting = sorted(seqs, key=lambda s: len(s.input_ids) - s.done)
-        while waiting:
-            size = self._chunk(waiting[0])
-            group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
-            group.sort(key=lambda s: s.slot)  # consecutive ids share a micro-batch (`runs`)
-            if size * len(group) > budget and budget < PREFILL_CHUNK:
-                break  # next turn: the running generations decode first
-            budget -= size * len(group)
-            waiting = [s for s in waiting if s not in group]
-            ready += self._prefill_chunks(group, size)
-        return ready
+        waiting = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
+        if not waiting:
+            return []
+        size = min(self._chunk(s) for s in waiting)
+        group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
+        if size * len(group) > budget and budget < PREFILL_CHUNK:
+            return []  # next turn: the running generations decode first
+        return sorted(group, key=lambda s: s.slot)  # consecutive ids: one micro-batch
 
     @staticmethod
     def _chunk(s: Generation) -> int:
@@ -513,7 +583,9 @@ class BatchScheduler:
                 batch.seq_id[j][0] = s.slot
                 batch.logits[j] = s.logprobs or i == last
                 j += 1
+        started = time.monotonic()
         code = L.llama_decode(self._ctx, batch)
+        self._traced("prompt", started, group, size * len(group))
         if code != 0:
             for s in group:
                 L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
@@ -535,6 +607,7 @@ class BatchScheduler:
                         s.row = row.copy()
                         s.pos = len(s.input_ids)
                         s.prefilled.set()
+                        self._send(s, PREFILLED)
                         ready.append(s)
                 j += 1
             s.done += size
@@ -559,7 +632,9 @@ class BatchScheduler:
             batch.logits[i] = 1
         for s in seqs:
             s.next_token = None
+        started = time.monotonic()
         code = L.llama_decode(self._ctx, batch)
+        self._traced("step", started, seqs, len(rows))
         for slot in fillers:
             L.llama_memory_seq_rm(self._memory, slot, -1, -1)
         self.padded_steps += bool(fillers)
@@ -574,6 +649,12 @@ class BatchScheduler:
         for s in seqs:
             s.pos += 1
         self._emit_rows(owners, self._row(L.llama_get_logits(self._ctx), len(rows)))
+
+    def _traced(self, kind: str, started: float, seqs: list[Generation], rows: int) -> None:
+        """One `llama_decode` in the serving trace (`trace.py`), if it is on."""
+        if trace.enabled():
+            ids = [s.trace for s in seqs if s.trace is not None]
+            trace.event("llama_decode", lane=id(self), kind=kind, start=started, rows=rows, ids=ids)
 
     def _row(self, pointer: Any, n: int = 0) -> Logits:
         """A view of llama.cpp's logits (valid until the next decode): one row, or `n`."""
@@ -603,7 +684,7 @@ class BatchScheduler:
                 ids = np.argpartition(row, -seq.top_n)[-seq.top_n :]
                 ids = ids[np.argsort(-row[ids])]
                 top = [(int(j), float(row[j]) - lse) for j in ids]
-            seq.out.put(Step(token, float(row[token]) - lse, top))
+            self._send(seq, Step(token, float(row[token]) - lse, top))
             if self._is_eog(token):
                 continue  # the generation is over whatever the consumer asked for
             if seq.pos >= self.n_ctx_seq:
@@ -631,6 +712,13 @@ class BatchScheduler:
         token = int(array.data[array.selected].id)
         L.llama_sampler_accept(sampler, token)
         return token
+
+
+def _deliver(items: list[tuple[Generation, Output]]) -> None:
+    """On an event loop: give each consumer its outputs, in order."""
+    for seq, item in items:
+        assert seq.receive is not None
+        seq.receive(item)
 
 
 def _free_sampler(sampler: Any) -> None:
@@ -696,14 +784,23 @@ class Batcher:
     @contextmanager
     def lane(self) -> Iterator[BatchScheduler]:
         """The lane with the fewest generations, for the duration of one generation."""
-        with self._lock:
-            index = min(range(len(self.lanes)), key=self._users.__getitem__)
-            self._users[index] += 1
+        index = self.take_lane()
         try:
             yield self.lanes[index]
         finally:
-            with self._lock:
-                self._users[index] -= 1
+            self.leave_lane(index)
+
+    def take_lane(self) -> int:
+        """The index of the lane with the fewest generations, counting one more there
+        (`leave_lane` when the generation is over)."""
+        with self._lock:
+            index = min(range(len(self.lanes)), key=self._users.__getitem__)
+            self._users[index] += 1
+            return index
+
+    def leave_lane(self, index: int) -> None:
+        with self._lock:
+            self._users[index] -= 1
 
     def close(self) -> None:
         for lane in self.lanes:
