@@ -382,7 +382,7 @@ class _LoopSession:
             generation.sampler = None
             raise
         if generation.trace is not None:
-            trace.event("submit", id=generation.trace, lane=self._lane)
+            trace.event("submit", id=generation.trace, lane=id(self._scheduler))
         item = await self._inbox.get()
         if item is PREFILLED:
             if generation.trace is not None:
