@@ -456,7 +456,8 @@ def test_a_prompt_that_arrives_while_prompts_are_processed_goes_before_the_next_
 
 
 class RecordingLoop:
-    """Stands in for an event loop: records each hand-over, then runs it at once."""
+    """Stands in for an event loop: runs each hand-over at once, and records which
+    consumer got what in which hand-over."""
 
     def __init__(self) -> None:
         self.handovers: list[list[tuple[Generation, Any]]] = []
@@ -464,8 +465,14 @@ class RecordingLoop:
 
     def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> None:
         with self.lock:
-            self.handovers.append(list(args[0]))
-        callback(*args)
+            self.handovers.append([])
+            callback(*args)
+
+    def receiver(self, generation: Callable[[], Generation]) -> Callable[[Any], None]:
+        def receive(item: Any) -> None:
+            self.handovers[-1].append((generation(), item))
+
+        return receive
 
 
 def test_each_turn_reaches_an_event_loop_in_one_hand_over(emu: EmulatorHandle, url: str) -> None:
@@ -477,20 +484,22 @@ def test_each_turn_reaches_an_event_loop_in_one_hand_over(emu: EmulatorHandle, u
     lane = backend.batcher.lanes[0]
     wait_until(lambda: lane.active == 0, "an idle lane")
     loop = RecordingLoop()
-    received: dict[int, list[Any]] = {}
-    generations = []
-    for _ in range(3):
-        inbox: list[Any] = []
-        g = endless_generation(backend, "Spell a word.", loop=loop, receive=inbox.append)
-        received[id(g)] = inbox
-        generations.append(g)
+    generations: list[Generation] = []
+    for i in range(3):
+        receive = loop.receiver(lambda i=i: generations[i])
+        generations.append(endless_generation(backend, "Spell a word.", loop=loop, receive=receive))
+
+    def received(g: Generation) -> list[Any]:
+        with loop.lock:
+            return [item for handover in loop.handovers for owner, item in handover if owner is g]
+
     with lane._cond:  # admitted in one turn, once the lock is released
         for g in generations:
             lane.submit(g)
-    wait_until(lambda: all(len(r) >= 6 for r in received.values()), "five steps each")
+    wait_until(lambda: all(len(received(g)) >= 6 for g in generations), "five steps each")
     for g in generations:
         lane.release(g)
-    wait_until(lambda: all(r[-1] is None for r in received.values()), "every stream ended")
+    wait_until(lambda: all(received(g)[-1] is None for g in generations), "every stream ended")
 
     with loop.lock:
         handovers = list(loop.handovers)
@@ -503,7 +512,7 @@ def test_each_turn_reaches_an_event_loop_in_one_hand_over(emu: EmulatorHandle, u
         assert sorted(id(g) for g, _ in handover) == sorted(id(g) for g in generations)
         assert all(isinstance(item, Step) for _, item in handover)
     for g in generations:  # each consumer got its own outputs, in order
-        inbox = received[id(g)]
+        inbox = received(g)
         assert inbox[0] is PREFILLED and all(isinstance(x, Step) for x in inbox[1:-1])
     wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")
 

@@ -62,6 +62,7 @@ import multiprocessing
 import queue
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -512,8 +513,8 @@ class BatchScheduler:
             seq.out.put(item)
 
     def _flush(self) -> None:
-        """Hand the outbox to the event loops: one `call_soon_threadsafe` per loop for every
-        sequence's outputs of this turn, rather than a wake-up per token."""
+        """Hand the outbox to the event loops: every sequence's outputs of this turn at once
+        (`Mailbox`), rather than a wake-up per token."""
         outbox, self._outbox = self._outbox, {}
         if trace.enabled():
             for items in outbox.values():
@@ -521,11 +522,8 @@ class BatchScheduler:
                     if seq.trace is not None and item is PREFILLED:
                         trace.event("posted", id=seq.trace)
         for loop, items in outbox.items():
-            try:
-                loop.call_soon_threadsafe(_deliver, items)
-            except RuntimeError:  # the loop is closed: nobody reads these any more
-                for seq, _ in items:
-                    self.release(seq)
+            for seq, _ in mailbox(loop).post(items):  # the loop is closed: nobody reads
+                self.release(seq)
 
     def _fail_all(self, error: BaseException) -> None:
         with self._cond:
@@ -714,11 +712,60 @@ class BatchScheduler:
         return token
 
 
-def _deliver(items: list[tuple[Generation, Output]]) -> None:
-    """On an event loop: give each consumer its outputs, in order."""
-    for seq, item in items:
-        assert seq.receive is not None
-        seq.receive(item)
+class Mailbox:
+    """Outputs for the consumers on one event loop, from every lane's decode thread.
+
+    A post wakes the loop (`call_soon_threadsafe`, a write to its self-pipe, which also lets
+    the woken loop take the core from the decode thread) only if the loop has not yet
+    emptied the mailbox since the last wake-up: while the loop is busy with one lane's step,
+    the other lane's step joins it instead of waking it again."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._items: list[tuple[Generation, Output]] = []
+        self._woken = False
+
+    def post(self, items: list[tuple[Generation, Output]]) -> list[tuple[Generation, Output]]:
+        """Queue `items` for their consumers. If the loop is closed, what nobody will
+        read (these and any other lane's still queued) is returned instead."""
+        with self._lock:
+            self._items += items
+            if self._woken:
+                return []
+            self._woken = True
+        try:
+            self._loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:
+            with self._lock:
+                lost, self._items = self._items, []
+                self._woken = False
+            return lost
+        return []
+
+    def _deliver(self) -> None:
+        """On the loop: give each consumer its outputs, in order."""
+        with self._lock:
+            items, self._items = self._items, []
+            self._woken = False
+        for seq, item in items:
+            assert seq.receive is not None
+            seq.receive(item)
+
+
+_MAILBOXES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailbox] = (
+    weakref.WeakKeyDictionary()
+)
+_MAILBOXES_LOCK = threading.Lock()
+
+
+def mailbox(loop: asyncio.AbstractEventLoop) -> Mailbox:
+    """The mailbox of `loop` (one per loop, shared by every lane)."""
+    with _MAILBOXES_LOCK:
+        box = _MAILBOXES.get(loop)
+        if box is None:
+            box = _MAILBOXES[loop] = Mailbox(loop)
+        return box
 
 
 def _free_sampler(sampler: Any) -> None:
