@@ -6,20 +6,26 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 
 1. drops the sequences whose generation ended or whose client went away, freeing their KV
    cells at once, and admits queued requests into the free slots;
-2. processes prompt chunks (about `PREFILL_CHUNK` tokens per turn, shortest remaining
-   prompts first, chunks of the same length together, logits only where needed): a long
-   prompt alternates with the decode steps of the running generations instead of
-   stalling them, and a short prompt arriving meanwhile starts before it ends;
-3. samples the next token of each sequence whose logits are ready (a prompt just
-   completed, or the last decode step) from its own row with its own sampler chain, and
-   hands it to the session waiting for it; the chain comes with the prompt (`plan`), so a
-   new sequence's first token is chosen in the turn that completes its prompt;
-4. decodes one token of every running sequence in a single `llama_decode`, its rows in
+2. processes prompts before anything else, prompts that arrive meanwhile too (up to about
+   `PREFILL_CHUNK` tokens a turn; shortest remaining prompts first, chunks of the same
+   length together, logits only where needed), and hands out each first token as soon as
+   its prompt's `llama_decode` returns: a burst's first tokens come out one after the other
+   instead of each waiting behind a decode step of the generations before it, and a long
+   prompt, in chunks, alternates with the decode steps of the running generations instead
+   of stalling them. (A prompt joining the decode step's own `llama_decode` would cost no
+   less: on a CPU a step's time grows with its rows, so its first token would wait for the
+   step's rows too.) The sampler chain comes with the prompt (`plan`), so a new sequence's
+   first token is chosen in the turn that completes its prompt;
+3. decodes one token of every running sequence in a single `llama_decode`, its rows in
    increasing slot order, gaps of free slots filled (`decode_rows`): with a KV stream per
    sequence llama.cpp computes each run of consecutive sequence ids as a micro-batch of its
    own, a pass over the weights each. (Rows in the order the sequences came, as after a
    first burst of requests had left, made a step of 16 sequences up to 16 passes: 32
-   streams ran at 300 tokens/s one burst and 790 the next.)
+   streams ran at 300 tokens/s one burst and 790 the next.) Then it samples each
+   sequence's next token from its own row with its own sampler chain;
+4. hands the turn's tokens over: to a consumer thread through its queue, or, for consumers
+   on an event loop (the serving layer), all sequences' at once through that loop's
+   `Mailbox` (one `call_soon_threadsafe`, not a thread per generation in between).
 The loop only waits when none of this has anything to do.
 
 `Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
