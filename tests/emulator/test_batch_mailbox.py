@@ -1,6 +1,7 @@
-"""How the decode threads hand outputs to an event loop (no model): every lane's outputs for
-one loop go through its mailbox, which wakes the loop only when it is not already due to
-empty it, and gives back what a closed loop will never read."""
+"""How the lanes talk with the event loop (no model): every lane's outputs for one loop go
+through its mailbox, which wakes the loop only when it is not already due to empty it and
+gives back what a closed loop will never read; requests on their way count until they
+arrive or their window ends."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ import pytest
 pytest.importorskip("numpy")
 
 from hf_endpoints_emulator.serving.backends.base import Step
-from hf_endpoints_emulator.serving.backends.batching import PREFILLED, Generation, Mailbox, mailbox
+from hf_endpoints_emulator.serving.backends.batching import (
+    ARRIVAL_WINDOW,
+    PREFILLED,
+    Arrivals,
+    Generation,
+    Mailbox,
+    mailbox,
+)
 
 
 class HeldLoop:
@@ -77,3 +85,28 @@ def test_each_event_loop_has_one_mailbox() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_request_on_its_way_counts_until_it_arrives_or_its_window_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hf_endpoints_emulator.serving.backends import batching
+
+    now = [100.0]
+    monkeypatch.setattr(batching.time, "monotonic", lambda: now[0])
+    woken: list[int] = []
+    arrivals = Arrivals(lambda: woken.append(1))
+    assert arrivals.remaining() == 0
+    first = arrivals.begin()
+    now[0] += 0.01
+    second = arrivals.begin()
+    assert arrivals.remaining() == pytest.approx(ARRIVAL_WINDOW)  # the youngest counts
+    second()
+    assert woken == [1]
+    assert arrivals.remaining() == pytest.approx(ARRIVAL_WINDOW - 0.01)
+    second()  # once only
+    assert woken == [1]
+    now[0] += ARRIVAL_WINDOW  # the first never arrived (it failed): it stops counting
+    assert arrivals.remaining() == 0
+    first()
+    assert woken == [1]

@@ -563,3 +563,74 @@ def test_a_traced_request_leaves_its_path_in_the_serving_trace(
     assert marks["request"] <= marks["submit"] <= prompt["start"] <= prompt["t"]
     assert prompt["t"] <= marks["posted"] <= marks["delivered"] <= marks["sent"]
     assert not any(r.get("id") is None and r["event"] == "request" for r in records)
+
+
+def test_a_burst_s_prompts_wait_for_each_other_while_the_running_ones_decode(
+    emu: EmulatorHandle, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a request is on its way (read and validated on the event loop), the prompts
+    queued before it are held back, the running generations decoding meanwhile; once it
+    is queued, the burst's prompts go through one llama_decode."""
+    from hf_endpoints_emulator.serving.backends import batching
+
+    monkeypatch.setattr(batching, "ARRIVAL_WINDOW", 600.0)  # only `done` ends the wait here
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    running = endless_generation(backend, "Spell a word.")
+    first = endless_generation(backend, "Spell another word.")
+    second = endless_generation(backend, "Spell another word.")  # the same length
+    assert len(first.input_ids) == len(second.input_ids)
+    groups: list[list[Generation]] = []
+    process = lane._prefill_chunks
+
+    def prefill_chunks(group: list[Generation], size: int) -> list[Generation]:
+        groups.append(list(group))
+        return process(group, size)
+
+    monkeypatch.setattr(lane, "_prefill_chunks", prefill_chunks)
+    lane.submit(running)
+    try:
+        assert isinstance(running.out.get(timeout=60), Step)
+        first_arrived = backend.batcher.arrivals.begin()
+        second_arrived = backend.batcher.arrivals.begin()
+        first_arrived()
+        lane.submit(first)
+        steps = lane.decode_steps
+        wait_until(lambda: lane.decode_steps >= steps + 3, "decode steps meanwhile")
+        assert not first.prefilled.is_set()  # held back: the second request is on its way
+        second_arrived()
+        lane.submit(second)
+        assert first.prefilled.wait(60) and second.prefilled.wait(60)
+        assert [first, second] in groups  # one llama_decode for both
+    finally:
+        for generation in (running, first, second):
+            lane.release(generation)
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")
+
+
+def test_with_nothing_running_a_lane_waits_for_the_burst(
+    emu: EmulatorHandle, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hf_endpoints_emulator.serving.backends import batching
+
+    monkeypatch.setattr(batching, "ARRIVAL_WINDOW", 600.0)
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    first = endless_generation(backend, "Spell another word.")
+    second = endless_generation(backend, "Spell another word.")
+    arrived = backend.batcher.arrivals.begin()
+    steps = lane.prefill_steps
+    lane.submit(first)
+    try:
+        wait_until(lambda: lane.active == 1, "the first prompt admitted")
+        assert not first.prefilled.is_set() and lane.prefill_steps == steps
+        lane.submit(second)
+        arrived()
+        assert first.prefilled.wait(60) and second.prefilled.wait(60)
+        assert lane.prefill_steps == steps + 1
+    finally:
+        for generation in (first, second):
+            lane.release(generation)
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")

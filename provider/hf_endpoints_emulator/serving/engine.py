@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextvars
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .backends.base import Backend, Sampling, Step
 
 FinishReason = Literal["length", "eos_token", "stop_sequence"]
+
+#: What the current request calls once its prompt is queued (`Backend.expect`; set by the
+#: serving layer as the request comes in).
+arriving: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "arriving", default=None
+)
 _STOP_WINDOW = 300  # TGI matches stop sequences against the last 300 characters
 
 
@@ -245,6 +252,10 @@ class ModelRunner:
             semaphore.release()
             raise
         try:
+            arrived = arriving.get()
+            if arrived is not None:
+                arriving.set(None)
+                arrived()  # its prompt is queued next: no burst to wait for on its account
             logprobs = await session.prefill(
                 job.input_ids, job.prefill_details, job.sampling, job.top_n_tokens
             )

@@ -8,10 +8,14 @@ llama.cpp model and the synthetic source behave identically at the protocol leve
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol
+
+
+def _nothing() -> None:
+    pass
 
 
 class BackendUnavailable(RuntimeError):
@@ -136,6 +140,12 @@ class Backend(ABC):
     @abstractmethod
     def session(self) -> AbstractContextManager[Session]:
         """A session for one generation (exiting it frees what the generation held)."""
+
+    def expect(self) -> Callable[[], None]:
+        """A generation request is on its way (still being read and validated); the result
+        is called once its prompt is queued. A backend that batches can then process the
+        prompts of a burst together; the others ignore it."""
+        return _nothing
 
     def loop_session(self) -> LoopSession:
         """A generation fed to the running event loop (backends with `threaded`)."""

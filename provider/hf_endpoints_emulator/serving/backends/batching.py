@@ -90,6 +90,9 @@ PREFILL_BATCH = 512
 PREFILL_CHUNK = 256
 #: Longest wait (s) for the samplers of just-prefilled sequences before decoding without them.
 _SAMPLER_WAIT = 0.01
+#: Longest time (s) a generation request on its way holds back prompts queued before it,
+#: and the longest a prompt is held back (`Arrivals`).
+ARRIVAL_WINDOW = 0.03
 #: Widest gap of free slots that a decode step fills with throw-away rows to keep its
 #: sequences one run of consecutive ids (`decode_rows`): a row costs far less than the
 #: extra pass over the weights a second run costs.
@@ -208,6 +211,8 @@ class Generation:
     receive: Callable[[Output], object] | None = None
     #: The request's name in the serving trace (`trace.py`), if traced.
     trace: str | None = None
+    #: When it was queued (`time.monotonic()`).
+    queued_at: float = 0.0
     # -- shared under the scheduler's lock (or set before `submit`) --
     sampler: Any = None
     top_n: int = 0
@@ -239,9 +244,11 @@ class BatchScheduler:
         n_ctx_seq: int,
         n_threads: int,
         is_eog: Callable[[int], bool],
+        arrivals: Arrivals | None = None,
     ) -> None:
         import llama_cpp as L
 
+        self._arrivals = arrivals
         self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
         self.n_threads = n_threads
         self.n_ctx_seq = n_ctx_seq
@@ -342,6 +349,7 @@ class BatchScheduler:
                 raise RuntimeError(f"the llama.cpp decode loop failed: {self._failure}")
             if self._closed:
                 raise RuntimeError("the llama.cpp backend is closed")
+            seq.queued_at = time.monotonic()
             self._pending.append(seq)
             self._cond.notify()
 
@@ -354,6 +362,11 @@ class BatchScheduler:
                 self._cond.notify()
                 return
         _free_sampler(sampler)
+
+    def wake(self) -> None:
+        """Have the decode loop look at its work again (a request arrived)."""
+        with self._cond:
+            self._cond.notify()
 
     def release(self, seq: Generation) -> None:
         """The session is done with `seq`: its slot and KV cells are freed before the next
@@ -422,10 +435,20 @@ class BatchScheduler:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
         changed = self._retire()
         changed = self._admit() or changed
+        # A burst's prompts in one llama_decode: while more requests are on their way,
+        # decode the running generations, or wait for them if none runs.
+        while not self._closed and not any(s.next_token is not None for s in self._active):
+            with self._cond:
+                hold = self._hold_prompts()
+                if hold > 0:
+                    self._cond.wait(hold)
+            if hold <= 0:
+                break
+            changed = self._admit() or changed
         # Prompts before the decode step, and prompts that arrive meanwhile too (up to
         # about `PREFILL_CHUNK` tokens a turn): a burst's first tokens come out one after
         # the other instead of each waiting behind a step of the generations before it.
-        budget = PREFILL_CHUNK
+        budget = PREFILL_CHUNK if self._hold_prompts() <= 0 else 0
         while group := self._prompt_group(budget):
             size = self._chunk(group[0])
             budget -= size * len(group)
@@ -446,6 +469,18 @@ class BatchScheduler:
                 int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
             )
         return True
+
+    def _hold_prompts(self) -> float:
+        """How long to hold back the prompts not started yet (0: process them now): while
+        a generation request is on its way to the serving layer's event loop (`Arrivals`),
+        for at most `ARRIVAL_WINDOW` after the oldest of them was queued."""
+        if self._arrivals is None:
+            return 0.0
+        queued = [s.queued_at for s in self._active if s.done == 0 and not s.gone()]
+        if not queued:
+            return 0.0
+        oldest = min(queued) + ARRIVAL_WINDOW - time.monotonic()
+        return min(self._arrivals.remaining(), oldest) if oldest > 0 else 0.0
 
     def _admit(self) -> bool:
         """Give queued sequences the lowest free slots; True if any joined."""
@@ -785,6 +820,50 @@ def default_threads() -> int:
     return max(multiprocessing.cpu_count() // 2, 1)
 
 
+class Arrivals:
+    """Generation requests on their way: from reaching the serving layer until their prompt
+    is queued (reading, validating and tokenizing them on the event loop: a millisecond or
+    two each, more while the cores are busy).
+
+    The requests of a burst reach the lanes one after the other. Were each prompt processed
+    as it came, the first ones would start a `llama_decode` that the next ones wait behind
+    (and that takes the cores the event loop needs to bring them in). So lanes hold back
+    the prompts queued while a request is on its way, decoding the running generations
+    meanwhile if there are any, for at most `ARRIVAL_WINDOW`: a burst's prompts are then
+    processed together and its first tokens come out together. A request that never
+    queues a prompt (it failed validation) stops counting after `ARRIVAL_WINDOW`."""
+
+    def __init__(self, notify: Callable[[], None]) -> None:
+        self._notify = notify
+        self._lock = threading.Lock()
+        self._open: dict[int, float] = {}
+        self._next = 0
+
+    def begin(self) -> Callable[[], None]:
+        """A request is on its way; call the result once its prompt is queued (or not)."""
+        with self._lock:
+            key = self._next
+            self._next += 1
+            self._open[key] = time.monotonic()
+
+        def done() -> None:
+            with self._lock:
+                arrived = self._open.pop(key, None) is not None
+            if arrived:
+                self._notify()
+
+        return done
+
+    def remaining(self) -> float:
+        """How long the youngest request on its way still counts (0: none does)."""
+        now = time.monotonic()
+        with self._lock:
+            for key, began in list(self._open.items()):
+                if now - began >= ARRIVAL_WINDOW:
+                    del self._open[key]
+            return max((began + ARRIVAL_WINDOW - now for began in self._open.values()), default=0.0)
+
+
 class Batcher:
     """`BatchScheduler` lanes covering the cores; each generation goes to the least busy."""
 
@@ -800,6 +879,8 @@ class Batcher:
         threads = n_threads or default_threads()
         count = max(1, min(multiprocessing.cpu_count() // threads, slots))
         self.lanes: list[BatchScheduler] = []
+        #: Generation requests on their way to the lanes.
+        self.arrivals = Arrivals(self._wake_lanes)
         try:
             for _ in range(count):
                 lane = BatchScheduler(
@@ -808,6 +889,7 @@ class Batcher:
                     n_ctx_seq=n_ctx_seq,
                     n_threads=threads,
                     is_eog=is_eog,
+                    arrivals=self.arrivals,
                 )
                 self.lanes.append(lane)
         except BaseException:
@@ -819,6 +901,10 @@ class Batcher:
     @property
     def slots(self) -> int:
         return sum(lane.slots for lane in self.lanes)
+
+    def _wake_lanes(self) -> None:
+        for lane in self.lanes:
+            lane.wake()
 
     @property
     def n_ctx_seq(self) -> int:

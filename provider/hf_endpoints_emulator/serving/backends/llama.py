@@ -17,7 +17,7 @@ import importlib.resources
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -302,6 +302,12 @@ class LlamaBackend(Backend):
                 yield session
             finally:
                 session.close()
+
+    def expect(self) -> Callable[[], None]:
+        batcher = self._batcher
+        if batcher is None:  # not loaded yet: nothing to hold back
+            return super().expect()
+        return batcher.arrivals.begin()
 
     def loop_session(self) -> _LoopSession:
         return _LoopSession(self, self.batcher)
