@@ -9,8 +9,11 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 2. processes prompts before anything else, prompts that arrive meanwhile too (up to about
    `PREFILL_CHUNK` tokens a turn; shortest remaining prompts first, chunks of the same
    length together, logits only where needed), and hands out each first token as soon as
-   its prompt's `llama_decode` returns: a burst's first tokens come out one after the other
-   instead of each waiting behind a decode step of the generations before it, and a long
+   its prompt's `llama_decode` returns; while more generation requests are on their way
+   through the event loop (`Arrivals`), it holds the new prompts back for a few
+   milliseconds (decoding the running generations meanwhile) so that a burst's prompts go
+   through one `llama_decode`. So a burst's first tokens come out together instead of each
+   waiting behind the prompts or a decode step of the ones before it, and a long
    prompt, in chunks, alternates with the decode steps of the running generations instead
    of stalling them. (A prompt joining the decode step's own `llama_decode` would cost no
    less: on a CPU a step's time grows with its rows, so its first token would wait for the
