@@ -194,3 +194,8 @@ def test_raw_llama_cpp_runs_a_workload_over_the_lanes() -> None:
     assert lanes >= 1 and result.sequences == lanes * 2
     assert result.tokens == lanes * 2 * 3
     assert 0 < result.prompt_seconds < result.seconds and result.cpu_seconds > 0
+
+
+def test_no_trace_file_means_no_split(tmp_path: Path) -> None:
+    stream = StreamResult(1.0, "s-8-0-0", first=1.05)
+    assert first_token_parts(tmp_path / "absent.jsonl", [stream]) == {"streams": 0}
