@@ -254,6 +254,10 @@ class ModelRunner:
         try:
             arrived = arriving.get()
             if arrived is not None:
+                # Let the requests that came with this one (their tasks are ready on the
+                # loop) start too: they count as arriving from their first step, so the
+                # lanes take the burst's prompts together (`Backend.expect`).
+                await asyncio.sleep(0)
                 arriving.set(None)
                 arrived()  # its prompt is queued next: no burst to wait for on its account
             logprobs = await session.prefill(

@@ -4,8 +4,9 @@ Off by default (each call is one attribute check). With `HF_EMULATOR_TRACE=<file
 emulator's environment, every event is appended to the file as a JSON line
 `{"t": <time.monotonic()>, "event": ..., ...}`: the request reaching the serving layer, its
 prompt handed to the batch scheduler, each `llama_decode` of a scheduler lane (its prompt and
-decode rows), its first token chosen, reaching the event loop, and written to the socket. A
-request is named by its `x-emulator-trace` header. `time.monotonic()` is the system-wide
+decode rows), its first token chosen, reaching the event loop, and written to the socket; and
+each garbage collection of a millisecond or more (it stops every thread that needs the GIL).
+A request is named by its `x-emulator-trace` header. `time.monotonic()` is the system-wide
 monotonic clock on Linux, so a client's own timestamps line up with these.
 
 The serving benchmark (`python -m bench.serving --trace`) reads the file to split each
@@ -15,6 +16,7 @@ first token of a burst into its parts.
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import os
 import threading
@@ -41,6 +43,19 @@ class _Trace:
                 self._file.close()
             self._file = open(path, "a", buffering=1) if path else None  # noqa: SIM115
             self.on = self._file is not None
+        if self.on and self._collected not in gc.callbacks:
+            gc.callbacks.append(self._collected)
+        elif not self.on and self._collected in gc.callbacks:
+            gc.callbacks.remove(self._collected)
+
+    _gc_started = 0.0
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.monotonic()
+        elif time.monotonic() - self._gc_started >= 0.001:
+            fields = {"start": self._gc_started, "generation": info["generation"]}
+            self.write("gc", fields)
 
     def write(self, event: str, fields: dict[str, Any]) -> None:
         line = json.dumps({"t": time.monotonic(), "event": event, **fields})
