@@ -489,7 +489,14 @@ def main() -> int:
         help="split the first tokens at 8 streams (and keep the emulator's trace in FILE)",
     )
     args = parser.parse_args()
-    selected = [WORKLOADS[name.strip()] for name in args.workloads.split(",") if name.strip()]
+    names = [name.strip() for name in args.workloads.split(",") if name.strip()]
+    unknown = [name for name in names if name not in WORKLOADS]
+    if unknown or not names:
+        parser.error(
+            f"--workloads: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(WORKLOADS)}"
+        )
+    selected = [WORKLOADS[name] for name in names]
 
     import llama_cpp
 
