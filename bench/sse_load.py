@@ -36,6 +36,10 @@ class StreamResult:
     tokens: list[int] = field(default_factory=list)
 
 
+class _Closed(Exception):
+    """The connection was closed before an answer started."""
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -56,8 +60,8 @@ class StreamClient:
         self.headers = {**headers, "host": f"{self.host}:{self.port}"}
         self._idle: list[_Connection] = []
 
-    async def _connection(self) -> _Connection:
-        if self._idle:
+    async def _connection(self, reuse: bool) -> _Connection:
+        if reuse and self._idle:
             return self._idle.pop()
         reader, writer = await asyncio.open_connection(self.host, self.port)
         return _Connection(reader, writer)
@@ -73,24 +77,33 @@ class StreamClient:
         )
         request = (head + f"content-length: {len(payload)}\r\n\r\n").encode() + payload
         result = StreamResult(time.monotonic(), trace)
-        conn = await self._connection()
-        reusable = False
-        try:
-            conn.writer.write(request)
-            reusable = await self._read(conn, result)
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            result.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            if reusable:
-                self._idle.append(conn)
-            else:
-                conn.close()
+        for reuse in (True, False):
+            reused = reuse and bool(self._idle)
+            conn = await self._connection(reuse)
+            reusable = False
+            try:
+                conn.writer.write(request)
+                reusable = await self._read(conn, result)
+            except _Closed:
+                if reused:  # the server had closed the idle connection: again on a new one
+                    continue
+                result.error = "the server closed the connection before answering"
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                result.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                if reusable:
+                    self._idle.append(conn)
+                else:
+                    conn.close()
+            break
         return result
 
     async def _read(self, conn: _Connection, result: StreamResult) -> bool:
         """Read one response into `result`; True if the connection can be reused."""
         reader = conn.reader
         status_line = await reader.readline()
+        if not status_line:
+            raise _Closed()
         status = int(status_line.split(b" ", 2)[1])
         chunked = False
         length = 0

@@ -199,3 +199,28 @@ def test_raw_llama_cpp_runs_a_workload_over_the_lanes() -> None:
 def test_no_trace_file_means_no_split(tmp_path: Path) -> None:
     stream = StreamResult(1.0, "s-8-0-0", first=1.05)
     assert first_token_parts(tmp_path / "absent.jsonl", [stream]) == {"streams": 0}
+
+
+def test_the_lean_client_retries_a_kept_alive_connection_the_server_closed() -> None:
+    from bench.sse_load import _Connection
+
+    with serving_emulator() as emu:
+        url = str(create_endpoint(emu)["status"]["url"])
+
+        async def stream_over_a_stale_connection() -> tuple[StreamResult, int]:
+            closing = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+            port = closing.sockets[0].getsockname()[1]
+            client = StreamClient(url, emu.headers)
+            try:
+                client._idle.append(_Connection(*await asyncio.open_connection("127.0.0.1", port)))
+                body = {"inputs": "Hello", "parameters": {"max_new_tokens": 5}}
+                result = await client.stream(body)
+                return result, len(client._idle)
+            finally:
+                client.close()
+                closing.close()
+                await closing.wait_closed()
+
+        result, idle = asyncio.run(stream_over_a_stale_connection())
+    assert result.error is None and result.final and result.events == 5
+    assert idle == 1  # the new connection, kept for the next stream
