@@ -9,9 +9,9 @@ attention with one thread, a KV stream per sequence, rows in consecutive sequenc
 
 - the sequences spread over the lanes as the emulator spreads streams, each lane in a thread
   of its own (`llama_decode` releases the GIL);
-- every lane processes its prompts at once (in `llama_decode`s of at most `BATCH` tokens),
-  which is the best a server can do when the requests arrive together: its first tokens
-  could come out then (`RawRound.prompt_seconds`);
+- every lane processes its prompts at once (as many whole prompts per `llama_decode` as
+  `BATCH` tokens hold), which is the best a server can do when the requests arrive together:
+  its first tokens could come out then (`RawRound.prompt_seconds`);
 - then `new_tokens` decode steps of all its sequences (the same token fed back: the cost is
   the same as sampling's), as many tokens as the emulator's streams produce.
 """
@@ -81,11 +81,21 @@ class _Lane:
             raise RuntimeError("llama_decode failed")
 
     def prompts(self, count: int, tokens: list[int]) -> None:
-        """`count` copies of the prompt, sequence after sequence, `BATCH` tokens at a time."""
+        """`count` copies of the prompt: as many whole prompts per `llama_decode` as `BATCH`
+        tokens hold (the fewest passes: llama.cpp splits a call whose sequences have
+        different numbers of tokens into one pass per length), or a longer prompt in
+        `BATCH`-token chunks."""
         last = len(tokens) - 1
-        rows = [(s, i, t, i == last) for s in range(count) for i, t in enumerate(tokens)]
-        for start in range(0, len(rows), BATCH):
-            self.decode(rows[start : start + BATCH])
+        if len(tokens) > BATCH:
+            for s in range(count):
+                for start in range(0, len(tokens), BATCH):
+                    chunk = range(start, min(start + BATCH, len(tokens)))
+                    self.decode([(s, i, tokens[i], i == last) for i in chunk])
+            return
+        per_call = BATCH // len(tokens)
+        for first in range(0, count, per_call):
+            seqs = range(first, min(first + per_call, count))
+            self.decode([(s, i, t, i == last) for s in seqs for i, t in enumerate(tokens)])
 
     def generate(self, count: int, tokens: list[int], steps: int) -> None:
         for step in range(steps):

@@ -224,3 +224,30 @@ def test_the_lean_client_retries_a_kept_alive_connection_the_server_closed() -> 
         result, idle = asyncio.run(stream_over_a_stale_connection())
     assert result.error is None and result.final and result.events == 5
     assert idle == 1  # the new connection, kept for the next stream
+
+
+def test_raw_llama_cpp_processes_whole_prompts_per_call() -> None:
+    """Raw llama.cpp's prompt phase is the best a server can do: whole prompts of the same
+    length together (one pass per call), a prompt longer than a call in chunks."""
+    from bench.llama_ceiling import BATCH, _Lane
+
+    calls: list[list[tuple[int, int, int, bool]]] = []
+    lane = object.__new__(_Lane)
+    lane.decode = calls.append  # type: ignore[method-assign]
+
+    lane.prompts(4, list(range(245)))
+    assert [sorted({seq for seq, *_ in call}) for call in calls] == [[0, 1], [2, 3]]
+    assert all(len(call) == 490 for call in calls)
+    assert [(seq, pos) for seq, pos, _, logits in calls[0] if logits] == [(0, 244), (1, 244)]
+
+    calls.clear()
+    lane.prompts(4, [7, 8, 9, 10])
+    assert len(calls) == 1 and len(calls[0]) == 16
+
+    calls.clear()
+    lane.prompts(2, list(range(BATCH + 88)))
+    assert [len(call) for call in calls] == [BATCH, 88, BATCH, 88]
+    assert [row[:2] for call in calls for row in call if row[3]] == [
+        (0, BATCH + 87),
+        (1, BATCH + 87),
+    ]
