@@ -3,51 +3,58 @@
 The emulator's batching figures are ratios (8 streams vs one, a first token at 8 streams vs a
 lone one), and on a CPU the hardware bounds them before any server code runs: one core computes
 a step of several sequences only somewhat faster per token than a step of one. So the serving
-benchmark measures the same ratios on raw llama.cpp, in the same run, with contexts set up as
-the emulator's lanes are (one context per `n_threads` cores, flash attention with one thread,
-a KV stream per sequence, rows in consecutive sequence ids) and the benchmark's own prompt:
+benchmark runs each of its workloads on raw llama.cpp too, round for round beside the emulator,
+with contexts set up as the emulator's lanes are (one context per `n_threads` cores, flash
+attention with one thread, a KV stream per sequence, rows in consecutive sequence ids):
 
-- decode: greedy-free steps (the same token fed back; the cost is the same) of 1 sequence in
-  one lane, 8 over the lanes, 32 over the lanes, all lanes at once; tokens/s over the wall time;
-- prompt: the prompt processed alone in one lane, then 8 copies over the lanes, each lane's
-  share in one `llama_decode` (the best a server can do when 8 requests arrive at once).
+- the sequences spread over the lanes as the emulator spreads streams, each lane in a thread
+  of its own (`llama_decode` releases the GIL);
+- every lane processes its prompts at once (as many whole prompts per `llama_decode` as
+  `BATCH` tokens hold), which is the best a server can do when the requests arrive together:
+  its first tokens could come out then (`RawRound.prompt_seconds`);
+- then `new_tokens` decode steps of all its sequences (the same token fed back: the cost is
+  the same as sampling's), as many tokens as the emulator's streams produce.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import statistics
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+#: Most tokens per `llama_decode` (the emulator's `n_batch`).
+BATCH = 512
+
 
 @dataclass(frozen=True)
-class Ceiling:
-    """Raw llama.cpp figures: decode tokens/s per total sequences, prompt seconds per prompts."""
+class RawRound:
+    """One workload round on raw llama.cpp."""
 
-    lanes: int
-    threads: int
-    decode: dict[int, float]
-    prompt: dict[int, float]
+    sequences: int
+    tokens: int
+    #: From the start until every lane has processed its prompts.
+    prompt_seconds: float
+    #: From the start until the last token.
+    seconds: float
+    #: CPU used by this process meanwhile (llama.cpp's threads).
+    cpu_seconds: float
 
-    def decode_ratio(self, sequences: int) -> float:
-        return self.decode[sequences] / self.decode[1]
-
-    def prompt_ratio(self, prompts: int) -> float:
-        return self.prompt[prompts] / self.prompt[1]
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds
 
 
 class _Lane:
     """One llama.cpp context as the emulator's batching lane makes it."""
 
-    def __init__(self, L: Any, model: Any, slots: int, threads: int) -> None:
+    def __init__(self, L: Any, model: Any, slots: int, n_ctx_seq: int, threads: int) -> None:
         self.L = L
         params = L.llama_context_default_params()
         params.n_seq_max = slots
-        params.n_ctx = 1024 * slots
-        params.n_batch = params.n_ubatch = 512
+        params.n_ctx = n_ctx_seq * slots
+        params.n_batch = params.n_ubatch = BATCH
         params.n_threads = params.n_threads_batch = threads
         params.flash_attn_type = (
             L.LLAMA_FLASH_ATTN_TYPE_ENABLED if threads == 1 else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
@@ -58,7 +65,7 @@ class _Lane:
         if not self.ctx:
             raise RuntimeError("llama.cpp could not create a context")
         self.memory = L.llama_get_memory(self.ctx)
-        self.batch = L.llama_batch_init(512, 0, 1)
+        self.batch = L.llama_batch_init(BATCH, 0, 1)
 
     def decode(self, rows: list[tuple[int, int, int, bool]]) -> None:
         """One `llama_decode` of (sequence, position, token, logits) rows."""
@@ -74,8 +81,26 @@ class _Lane:
             raise RuntimeError("llama_decode failed")
 
     def prompts(self, count: int, tokens: list[int]) -> None:
+        """`count` copies of the prompt: as many whole prompts per `llama_decode` as `BATCH`
+        tokens hold (the fewest passes: llama.cpp splits a call whose sequences have
+        different numbers of tokens into one pass per length), or a longer prompt in
+        `BATCH`-token chunks."""
         last = len(tokens) - 1
-        self.decode([(s, i, t, i == last) for s in range(count) for i, t in enumerate(tokens)])
+        if len(tokens) > BATCH:
+            for s in range(count):
+                for start in range(0, len(tokens), BATCH):
+                    chunk = range(start, min(start + BATCH, len(tokens)))
+                    self.decode([(s, i, tokens[i], i == last) for i in chunk])
+            return
+        per_call = BATCH // len(tokens)
+        for first in range(0, count, per_call):
+            seqs = range(first, min(first + per_call, count))
+            self.decode([(s, i, t, i == last) for s in seqs for i, t in enumerate(tokens)])
+
+    def generate(self, count: int, tokens: list[int], steps: int) -> None:
+        for step in range(steps):
+            pos = len(tokens) + step
+            self.decode([(s, pos, tokens[-1], True) for s in range(count)])
 
     def clear(self) -> None:
         self.L.llama_memory_clear(self.memory, True)
@@ -85,96 +110,79 @@ class _Lane:
         self.L.llama_free(self.ctx)
 
 
-def _together(jobs: list[Any]) -> float:
-    """Run the jobs in threads started together (llama_decode releases the GIL); wall time."""
-    start = threading.Barrier(len(jobs) + 1)
-    threads = [threading.Thread(target=lambda j=j: (start.wait(), j())) for j in jobs]
-    for t in threads:
-        t.start()
-    start.wait()
-    began = time.perf_counter()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - began
+class RawLlama:
+    """The model on bare llama.cpp contexts laid out as the emulator's lanes."""
 
+    def __init__(
+        self, model_path: str, *, threads: int | None = None, slots: int = 16, n_ctx_seq: int = 1024
+    ) -> None:
+        import llama_cpp as L
 
-def measure(
-    model_path: str,
-    prompt: str,
-    *,
-    threads: int | None = None,
-    steps: int = 32,
-    rounds: int = 3,
-) -> Ceiling:
-    import llama_cpp as L
+        self.L = L
+        self.threads = threads or max(multiprocessing.cpu_count() // 2, 1)
+        lane_count = max(multiprocessing.cpu_count() // self.threads, 1)
+        L.llama_backend_init()
+        self.model = L.llama_model_load_from_file(
+            model_path.encode(), L.llama_model_default_params()
+        )
+        if not self.model:
+            raise RuntimeError(f"llama.cpp could not load {model_path}")
+        self.lanes: list[_Lane] = []
+        try:
+            for _ in range(lane_count):
+                self.lanes.append(_Lane(L, self.model, slots, n_ctx_seq, self.threads))
+        except BaseException:
+            self.close()
+            raise
 
-    threads = threads or max(multiprocessing.cpu_count() // 2, 1)
-    lane_count = max(multiprocessing.cpu_count() // threads, 1)
-    L.llama_backend_init()
-    model = L.llama_model_load_from_file(model_path.encode(), L.llama_model_default_params())
-    if not model:
-        raise RuntimeError(f"llama.cpp could not load {model_path}")
-    vocab = L.llama_model_get_vocab(model)
-    buffer = (L.llama_token * 256)()
-    n = L.llama_tokenize(vocab, prompt.encode(), len(prompt.encode()), buffer, 256, True, True)
-    tokens = list(buffer[:n])
-    lanes = [_Lane(L, model, 16, threads) for _ in range(lane_count)]
-    try:
-        decode: dict[int, list[float]] = {}
-        prompt_seconds: dict[int, list[float]] = {}
-        for _ in range(rounds):
-            for total in (1, 8, 32):
-                decode.setdefault(total, []).append(_decode(lanes, total, tokens, steps))
-            for total in (1, 8):
-                prompt_seconds.setdefault(total, []).append(_prompts(lanes, total, tokens))
-    finally:
-        for lane in lanes:
+    def tokenize(self, text: str) -> list[int]:
+        """As the emulator tokenizes a prompt (special tokens added and parsed)."""
+        L = self.L
+        data = text.encode()
+        buffer = (L.llama_token * (len(data) + 8))()
+        vocab = L.llama_model_get_vocab(self.model)
+        n = L.llama_tokenize(vocab, data, len(data), buffer, len(buffer), True, True)
+        if n < 0:
+            raise RuntimeError("llama.cpp could not tokenize the prompt")
+        return list(buffer[:n])
+
+    def run(self, tokens: list[int], sequences: int, new_tokens: int) -> RawRound:
+        """`sequences` generations of `new_tokens` from the prompt `tokens`, over the lanes
+        as the emulator spreads them; each lane's prompts at once, then its decode steps."""
+        used = self.lanes[: min(sequences, len(self.lanes))]
+        width = sequences // len(used)
+        prompted: list[float] = []
+        for lane in used:
+            lane.clear()
+        start = threading.Barrier(len(used) + 1)
+
+        def run(lane: _Lane) -> None:
+            start.wait()
+            lane.prompts(width, tokens)
+            prompted.append(time.perf_counter())
+            lane.generate(width, tokens, new_tokens)
+
+        threads = [threading.Thread(target=run, args=(lane,)) for lane in used]
+        for t in threads:
+            t.start()
+        cpu = time.process_time()
+        start.wait()
+        began = time.perf_counter()
+        for t in threads:
+            t.join()
+        ended = time.perf_counter()
+        return RawRound(
+            sequences=width * len(used),
+            tokens=width * len(used) * new_tokens,
+            prompt_seconds=max(prompted) - began,
+            seconds=ended - began,
+            cpu_seconds=time.process_time() - cpu,
+        )
+
+    def close(self) -> None:
+        for lane in self.lanes:
             lane.close()
-        L.llama_model_free(model)
-    return Ceiling(
-        lanes=lane_count,
-        threads=threads,
-        decode={k: statistics.median(v) for k, v in decode.items()},
-        prompt={k: statistics.median(v) for k, v in prompt_seconds.items()},
-    )
-
-
-def _share(lanes: list[_Lane], total: int) -> tuple[list[_Lane], int]:
-    """The lanes `total` sequences go to (as the emulator spreads them), and how many each."""
-    used = lanes[: min(total, len(lanes))]
-    return used, total // len(used)
-
-
-def _decode(lanes: list[_Lane], total: int, tokens: list[int], steps: int) -> float:
-    """Tokens/s of `steps` decode steps of `total` sequences over the lanes."""
-    used, width = _share(lanes, total)
-    for lane in used:
-        lane.clear()
-        lane.prompts(width, tokens)
-
-    def run(lane: _Lane) -> None:
-        for step in range(steps):
-            pos = len(tokens) + step
-            lane.decode([(s, pos, tokens[-1], True) for s in range(width)])
-
-    wall = _together([lambda lane=lane: run(lane) for lane in used])
-    return total * steps / wall
-
-
-def _prompts(lanes: list[_Lane], total: int, tokens: list[int]) -> float:
-    """Seconds to process `total` copies of the prompt over the lanes, each lane's in one go."""
-    used, width = _share(lanes, total)
-    for lane in used:
-        lane.clear()
-    return _together([lambda lane=lane: lane.prompts(width, tokens) for lane in used])
-
-
-def report(ceiling: Ceiling) -> None:
-    decode, prompt = ceiling.decode, ceiling.prompt
-    print(
-        f"raw llama.cpp ceiling ({ceiling.lanes} lanes of {ceiling.threads} thread(s), no server):"
-        f" decode 1 sequence {decode[1]:.1f} tokens/s, 8 sequences {decode[8]:.1f} tokens/s "
-        f"({ceiling.decode_ratio(8):.2f}x), 32 sequences {decode[32]:.1f} tokens/s "
-        f"({ceiling.decode_ratio(32):.2f}x); prompt alone {prompt[1] * 1000:.1f} ms, "
-        f"8 at once {prompt[8] * 1000:.1f} ms ({ceiling.prompt_ratio(8):.2f}x)"
-    )
+        self.lanes = []
+        if self.model:
+            self.L.llama_model_free(self.model)
+            self.model = None

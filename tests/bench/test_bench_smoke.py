@@ -17,7 +17,6 @@ import pytest
 
 from bench.__main__ import _selected, table
 from bench.common import BenchResult, Figure
-from bench.p6_serving import parse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIGURE_KEYS = {
@@ -108,56 +107,6 @@ def test_only_accepts_ids_in_any_case() -> None:
     assert _selected("serving") == ["SERVING"]
     with pytest.raises(SystemExit):
         _selected("P42")
-
-
-def test_serving_report_is_parsed() -> None:
-    report = """
-model: SmolLM2-135M-Instruct Q4_0 (converted from Q4_1), 128 greedy tokens, 7 rounds; direct
-llama-cpp-python direct: 101.5 tokens/s (rounds: 100.0, 101.5)
-emulator HTTP stream   : 92.3 tokens/s (rounds: 92.3, 90.1)
-ratio HTTP / direct    : 90.9% (medians; goal >= 80%)
-ratio of best rounds   : 91.0% (least disturbed by other load)
-CPU per token: direct 9.5 ms, HTTP (emulator + client) 10.2 ms; CPU-bound throughput ratio 93.1%
-llama: 32 concurrent streams, 0 errors, 512 tokens in 10.50 s (49 tokens/s overall)
-synthetic source (protocol only): 5400 tokens/s over one stream
-synthetic: 32 concurrent streams, 1 errors, 16000 tokens in 2.00 s (8000 tokens/s overall)
-"""
-    report += (
-        "llama streams: 1 x 64 tokens: aggregate 98.2 tokens/s (rounds: 90.2, 106.2), "
-        "TTFT median 0.048 s, p95 0.051 s, 0 errors\n"
-        "llama streams: 8 x 64 tokens: aggregate 301.5 tokens/s (rounds: 85.1, 101.2), "
-        "TTFT median 0.080 s, p95 0.090 s, 0 errors\n"
-    )
-    data = parse(report)
-    assert data["direct_tokens_per_s"] == 101.5 and data["http_tokens_per_s"] == 92.3
-    assert data["model"] == "SmolLM2-135M-Instruct Q4_0 (converted from Q4_1)"
-    assert data["llama_concurrent"]["errors"] == 0
-    assert data["synthetic_concurrent"]["tokens_per_s"] == 8000
-    assert data["cpu_ms_per_token"] == {"direct": 9.5, "http": 10.2}
-    assert data["synthetic_single_stream_tokens_per_s"] == 5400
-    assert data["llama_streams"]["8"] == {
-        "tokens": 64,
-        "tokens_per_s": 301.5,
-        "ttft_median": 0.08,
-        "ttft_p95": 0.09,
-        "errors": 0,
-    }
-    assert data["llama_streams"]["1"]["ttft_median"] == 0.048
-
-
-def test_the_raw_llama_cpp_ceiling_line_is_parsed(capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.llama_ceiling import Ceiling, report
-
-    ceiling = Ceiling(
-        lanes=2, threads=1, decode={1: 200.0, 8: 520.5, 32: 900.0}, prompt={1: 0.0085, 8: 0.028}
-    )
-    report(ceiling)
-    printed = capsys.readouterr().out
-    assert "(2.60x)" in printed and "(4.50x)" in printed and "(3.29x)" in printed
-    assert parse(printed)["raw_ceiling"] == {
-        "decode_tokens_per_s": {"1": 200.0, "8": 520.5, "32": 900.0},
-        "prompt_ms": {"1": 8.5, "8": 28.0},
-    }
 
 
 def _real_cli_or_skip() -> None:

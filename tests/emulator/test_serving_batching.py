@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from hf_endpoints_emulator.serving.backends.base import Step
 from hf_endpoints_emulator.serving.backends.batching import PREFILL_CHUNK, Generation
 from hf_endpoints_emulator.testing import EmulatorHandle
 from tests.emulator.conftest_serving import (
@@ -407,3 +409,228 @@ def test_bursts_leaving_in_any_order_leave_every_decode_step_one_pass(
     assert sum(lane.widest_batch for lane in lanes) > 2
     assert sum(lane.decode_steps for lane in lanes) > steps
     assert sum(lane.split_steps for lane in lanes) == split
+
+
+def endless_generation(backend: Any, prompt: str, **fields: Any) -> Generation:
+    """A greedy generation that never ends, its sampler chain set (as the engine sets it)."""
+    from hf_endpoints_emulator.serving.backends.base import Sampling
+
+    generation = Generation(backend.tokenize(prompt, add_special=True), False, **fields)
+    sampling = Sampling(do_sample=False, grammar=ENDLESS)
+    generation.sampler = backend._build_sampler(sampling, generation.input_ids)
+    return generation
+
+
+def test_a_prompt_that_arrives_while_prompts_are_processed_goes_before_the_next_step(
+    emu: EmulatorHandle, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst's prompts do not each wait behind a decode step of the generations before
+    them: one that comes while a prompt is processed is processed next."""
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    running = endless_generation(backend, "Spell a word.")
+    first = endless_generation(backend, "Spell another word.")
+    second = endless_generation(backend, "Spell a third word, please.")
+    calls: list[tuple[int, list[Generation]]] = []
+    process = lane._prefill_chunks
+
+    def prefill_chunks(group: list[Generation], size: int) -> list[Generation]:
+        calls.append((lane.decode_steps, list(group)))
+        if first in group:
+            lane.submit(second)  # it arrives while the first prompt is processed
+        return process(group, size)
+
+    lane.submit(running)
+    try:
+        assert isinstance(running.out.get(timeout=60), Step)  # it is decoding
+        monkeypatch.setattr(lane, "_prefill_chunks", prefill_chunks)
+        lane.submit(first)
+        assert second.prefilled.wait(60) and second.error is None
+        steps_at = {id(s): steps for steps, group in calls for s in group}
+        assert steps_at[id(second)] == steps_at[id(first)]  # no decode step in between
+    finally:
+        for generation in (running, first, second):
+            lane.release(generation)
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")
+
+
+class RecordingLoop:
+    """Stands in for an event loop: runs each hand-over at once, and records which
+    consumer got what in which hand-over."""
+
+    def __init__(self) -> None:
+        self.handovers: list[list[tuple[Generation, Any]]] = []
+        self.lock = threading.Lock()
+
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> None:
+        with self.lock:
+            self.handovers.append([])
+            callback(*args)
+
+    def receiver(self, generation: Callable[[], Generation]) -> Callable[[Any], None]:
+        def receive(item: Any) -> None:
+            self.handovers[-1].append((generation(), item))
+
+        return receive
+
+
+def test_each_turn_reaches_an_event_loop_in_one_hand_over(emu: EmulatorHandle, url: str) -> None:
+    """The decode thread hands a turn's outputs to the consumers' event loop itself, every
+    sequence's token of the step in one `call_soon_threadsafe`: no thread per generation."""
+    from hf_endpoints_emulator.serving.backends.batching import PREFILLED
+
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    loop = RecordingLoop()
+    generations: list[Generation] = []
+    for i in range(3):
+        receive = loop.receiver(lambda i=i: generations[i])
+        generations.append(endless_generation(backend, "Spell a word.", loop=loop, receive=receive))
+
+    def received(g: Generation) -> list[Any]:
+        with loop.lock:
+            return [item for handover in loop.handovers for owner, item in handover if owner is g]
+
+    with lane._cond:  # admitted in one turn, once the lock is released
+        for g in generations:
+            lane.submit(g)
+    wait_until(lambda: all(len(received(g)) >= 6 for g in generations), "five steps each")
+    for g in generations:
+        lane.release(g)
+    wait_until(lambda: all(received(g)[-1] is None for g in generations), "every stream ended")
+
+    with loop.lock:
+        handovers = list(loop.handovers)
+    # The prompts (same length) were processed in one llama_decode: their first tokens
+    # come in one hand-over, then each step's tokens, all three together.
+    first = {id(g): [item for owner, item in handovers[0] if owner is g] for g in generations}
+    for items in first.values():
+        assert items[0] is PREFILLED and isinstance(items[1], Step) and len(items) == 2
+    for handover in handovers[1:5]:
+        assert sorted(id(g) for g, _ in handover) == sorted(id(g) for g in generations)
+        assert all(isinstance(item, Step) for _, item in handover)
+    for g in generations:  # each consumer got its own outputs, in order
+        inbox = received(g)
+        assert inbox[0] is PREFILLED and all(isinstance(x, Step) for x in inbox[1:-1])
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")
+
+
+class ClosedLoop:
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> None:
+        raise RuntimeError("Event loop is closed")
+
+
+def test_a_sequence_whose_event_loop_closed_leaves_the_batch(emu: EmulatorHandle, url: str) -> None:
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    orphan = endless_generation(backend, "Spell a word.", loop=ClosedLoop(), receive=print)
+    lane.submit(orphan)
+    wait_until(lambda: orphan.retired, "the orphaned sequence leaves")
+    assert orphan.prefilled.is_set() and orphan.released
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "its slot and KV cells freed")
+
+
+def test_a_traced_request_leaves_its_path_in_the_serving_trace(
+    emu: EmulatorHandle, url: str, tmp_path: Path
+) -> None:
+    from hf_endpoints_emulator.serving import trace
+
+    path = tmp_path / "trace.jsonl"
+    trace.open_trace(str(path))
+    try:
+        body = {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 3}}
+        headers = {**emu.headers, trace.HEADER: "traced-1"}
+        with (
+            httpx.Client(headers=headers, timeout=60) as http,
+            http.stream("POST", f"{url}/generate_stream", json=body) as response,
+        ):
+            events = [line for line in response.iter_lines() if line.startswith("data:")]
+        generate(emu, url, body)  # not traced: no name
+    finally:
+        trace.open_trace(None)
+    assert len(events) == 3
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    mine = [r for r in records if r.get("id") == "traced-1" or "traced-1" in r.get("ids", [])]
+    calls = [r for r in mine if r["event"] == "llama_decode"]
+    marks = {r["event"]: r["t"] for r in mine if r["event"] != "llama_decode"}
+    assert sorted(marks) == ["delivered", "posted", "request", "sent", "submit"]
+    prompt, *steps = calls
+    assert prompt["kind"] == "prompt" and {c["kind"] for c in steps} == {"step"}
+    assert len(steps) >= 2  # the second and third tokens
+    assert marks["request"] <= marks["submit"] <= prompt["start"] <= prompt["t"]
+    assert prompt["t"] <= marks["posted"] <= marks["delivered"] <= marks["sent"]
+    assert not any(r.get("id") is None and r["event"] == "request" for r in records)
+
+
+def test_a_burst_s_prompts_wait_for_each_other_while_the_running_ones_decode(
+    emu: EmulatorHandle, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a request is on its way (read and validated on the event loop), the prompts
+    queued before it are held back, the running generations decoding meanwhile; once it
+    is queued, the burst's prompts go through one llama_decode."""
+    from hf_endpoints_emulator.serving.backends import batching
+
+    monkeypatch.setattr(batching, "ARRIVAL_WINDOW", 600.0)  # only `done` ends the wait here
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    running = endless_generation(backend, "Spell a word.")
+    first = endless_generation(backend, "Spell another word.")
+    second = endless_generation(backend, "Spell another word.")  # the same length
+    assert len(first.input_ids) == len(second.input_ids)
+    groups: list[list[Generation]] = []
+    process = lane._prefill_chunks
+
+    def prefill_chunks(group: list[Generation], size: int) -> list[Generation]:
+        groups.append(list(group))
+        return process(group, size)
+
+    monkeypatch.setattr(lane, "_prefill_chunks", prefill_chunks)
+    lane.submit(running)
+    try:
+        assert isinstance(running.out.get(timeout=60), Step)
+        first_arrived = backend.batcher.arrivals.begin()
+        second_arrived = backend.batcher.arrivals.begin()
+        first_arrived()
+        lane.submit(first)
+        steps = lane.decode_steps
+        wait_until(lambda: lane.decode_steps >= steps + 3, "decode steps meanwhile")
+        assert not first.prefilled.is_set()  # held back: the second request is on its way
+        second_arrived()
+        lane.submit(second)
+        assert first.prefilled.wait(60) and second.prefilled.wait(60)
+        assert [first, second] in groups  # one llama_decode for both
+    finally:
+        for generation in (running, first, second):
+            lane.release(generation)
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")
+
+
+def test_with_nothing_running_a_lane_waits_for_the_burst(
+    emu: EmulatorHandle, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hf_endpoints_emulator.serving.backends import batching
+
+    monkeypatch.setattr(batching, "ARRIVAL_WINDOW", 600.0)
+    backend = runner_of(emu).backend
+    lane = backend.batcher.lanes[0]
+    wait_until(lambda: lane.active == 0, "an idle lane")
+    first = endless_generation(backend, "Spell another word.")
+    second = endless_generation(backend, "Spell another word.")
+    arrived = backend.batcher.arrivals.begin()
+    steps = lane.prefill_steps
+    lane.submit(first)
+    try:
+        wait_until(lambda: lane.active == 1, "the first prompt admitted")
+        assert not first.prefilled.is_set() and lane.prefill_steps == steps
+        lane.submit(second)
+        arrived()
+        assert first.prefilled.wait(60) and second.prefilled.wait(60)
+        assert lane.prefill_steps == steps + 1
+    finally:
+        for generation in (first, second):
+            lane.release(generation)
+    wait_until(lambda: (lane.active, lane.kv_cells) == (0, 0), "an empty lane")

@@ -1,29 +1,35 @@
-"""Turns a backend's token choices into TGI generations, on or off the event loop.
+"""Turns a backend's token choices into TGI generations, on the event loop.
 
 `ModelRunner.run` yields a `Prefill` then one `StepEvent` per token; the last one carries
-the finish reason and the generated text. TGI's stopping rules are applied where tokens
-are produced (in the worker thread for llama.cpp) so that no token is computed after the
-generation is over, and a cancelled consumer (client disconnect) stops the producer at
-the next token.
+the finish reason and the generated text. TGI's stopping rules are applied as each token
+arrives, and the generation leaves the backend as soon as it is over or its consumer goes
+away (client disconnect): the llama.cpp batch scheduler then frees its slot before its
+next step. That backend computes in threads of its own and hands each step's tokens to the
+event loop directly (`LoopSession`); the synthetic source runs inline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import contextvars
+import gc
 import math
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .backends.base import Backend, Sampling, Step
 
 FinishReason = Literal["length", "eos_token", "stop_sequence"]
+
+#: What the current request calls once its prompt is queued (`Backend.expect`; set by the
+#: serving layer as the request comes in).
+arriving: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "arriving", default=None
+)
 _STOP_WINDOW = 300  # TGI matches stop sequences against the last 300 characters
 
 
@@ -139,13 +145,6 @@ class _Tracker:
         return Prefill(tokens)
 
 
-class _End:
-    pass
-
-
-_END = _End()
-
-
 class ModelRunner:
     """Runs jobs on one backend for one serving layer; bounds concurrent generations.
 
@@ -164,7 +163,6 @@ class ModelRunner:
         self.cancelled = 0
         self.completed = 0
         self._semaphore: asyncio.Semaphore | None = None
-        self._executor: ThreadPoolExecutor | None = None
         self._loaded = False
         self._load_lock: asyncio.Lock | None = None
 
@@ -177,53 +175,30 @@ class ModelRunner:
         async with self._load_lock:
             if not self._loaded:
                 if self.backend.threaded:
-                    await asyncio.get_running_loop().run_in_executor(
-                        self._pool(), self.backend.load
-                    )
+                    await asyncio.get_running_loop().run_in_executor(None, self.backend.load)
+                    _freeze_heap()
                 else:
                     self.backend.load()
                 self._loaded = True
 
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=self.max_concurrent, thread_name_prefix=f"gen-{self.backend.kind}"
-            )
-        return self._executor
-
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Nothing of its own to free: the backend's lifetime is the process's."""
 
-    def _produce(
-        self, job: Job, cancel: threading.Event | None
-    ) -> Generator[Prefill | StepEvent, None, None]:
+    def _produce(self, job: Job) -> Generator[Prefill | StepEvent, None, None]:
         tracker = _Tracker(self.backend, job)
         with self.backend.session() as session:
-            watch = getattr(session, "watch", None)  # optional: see `Session`
-            if cancel is not None and watch is not None:
-                watch(cancel)
-            plan = getattr(session, "plan", None)  # optional too
-            if plan is not None:
-                plan(job.sampling, job.top_n_tokens)
             logprobs = session.prefill(job.input_ids, job.prefill_details)
             prefill = tracker.prefill(job.input_ids, logprobs) if job.prefill_details else None
             yield prefill or Prefill([])
             steps = session.steps(job.sampling, job.top_n_tokens)
             try:
                 for step in steps:
-                    if cancel is not None and cancel.is_set():
-                        break
                     self.tokens_generated += 1
                     event = tracker.push(step)
                     yield event
                     if event.finish_reason is not None:
                         self.completed += 1
                         return
-                # Cancelled: noticed here, or by a watching backend that ended the steps.
-                if cancel is not None and cancel.is_set():
-                    self.cancelled += 1
             finally:
                 close = getattr(steps, "close", None)
                 if close is not None:
@@ -233,7 +208,7 @@ class ModelRunner:
         """The generation's events; closing the iterator early cancels the generation."""
         await self.ensure_loaded()
         if self.backend.threaded:
-            async for item in self._run_threaded(job):
+            async for item in self._run_on_loop(job):
                 yield item
         else:
             async for item in self._run_inline(job):
@@ -241,7 +216,7 @@ class ModelRunner:
 
     async def _run_inline(self, job: Job) -> AsyncIterator[Prefill | StepEvent]:
         self.running += 1
-        produced = self._produce(job, None)
+        produced = self._produce(job)
         finished = False
         try:
             for n, item in enumerate(produced):
@@ -257,7 +232,10 @@ class ModelRunner:
                 self.cancelled += 1
             produced.close()
 
-    async def _run_threaded(self, job: Job) -> AsyncIterator[Prefill | StepEvent]:
+    async def _run_on_loop(self, job: Job) -> AsyncIterator[Prefill | StepEvent]:
+        """A generation whose backend computes in its own threads and hands each step to
+        this event loop (`LoopSession`): text decoding and the stopping rules run here, as
+        each token arrives, with no thread per generation in between."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_concurrent)
         semaphore = self._semaphore
@@ -266,47 +244,58 @@ class ModelRunner:
             await semaphore.acquire()
         finally:
             self.waiting -= 1
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Prefill | StepEvent | BaseException | _End] = asyncio.Queue()
-        cancel = threading.Event()
-        emit: Callable[[Any], object] = lambda item: loop.call_soon_threadsafe(  # noqa: E731
-            queue.put_nowait, item
-        )
-
-        def work() -> None:
-            try:
-                for item in self._produce(job, cancel):
-                    emit(item)
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                emit(exc)
-            finally:
-                emit(_END)
-
-        def release(_: Future[None]) -> None:
-            # The slot is held until the thread is really done with the model context,
-            # even when the consumer went away earlier.
-            self.running -= 1
-            with suppress(RuntimeError):  # the event loop may be closed already
-                loop.call_soon_threadsafe(semaphore.release)
-
         self.running += 1
+        tracker = _Tracker(self.backend, job)
+        finished = cancelled = False
         try:
-            future = self._pool().submit(work)
+            session = self.backend.loop_session()
         except BaseException:
             self.running -= 1
             semaphore.release()
             raise
-        future.add_done_callback(release)
         try:
-            while True:
-                item = await queue.get()
-                if isinstance(item, _End):
+            arrived = arriving.get()
+            if arrived is not None:
+                # Let the requests that came with this one (their tasks are ready on the
+                # loop) start too: they count as arriving from their first step, so the
+                # lanes take the burst's prompts together (`Backend.expect`).
+                await asyncio.sleep(0)
+                arriving.set(None)
+                arrived()  # its prompt is queued next: no burst to wait for on its account
+            logprobs = await session.prefill(
+                job.input_ids, job.prefill_details, job.sampling, job.top_n_tokens
+            )
+            prefill = tracker.prefill(job.input_ids, logprobs) if job.prefill_details else None
+            yield prefill or Prefill([])
+            async for step in session.steps():
+                self.tokens_generated += 1
+                event = tracker.push(step)
+                if event.finish_reason is not None:
+                    finished = True
+                    self.completed += 1
+                    session.close()  # its slot is free before the last event is sent
+                yield event
+                if finished:
                     return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
+        except (GeneratorExit, asyncio.CancelledError):  # the consumer went away
+            cancelled = not finished
+            raise
         finally:
-            cancel.set()
+            session.close()
+            self.running -= 1
+            self.cancelled += cancelled
+            semaphore.release()
+
+
+def _freeze_heap() -> None:
+    """Once the model is loaded, leave what the process holds so far (the app, the libraries,
+    the model's Python side) out of every later garbage collection: a full collection of it
+    stopped the event loop and the decode threads for about 50 ms, seen in the serving trace
+    in the middle of a burst's first tokens. Not when the host process already freezes its
+    own heap (the test suite does), and only once per process."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 async def collect(events: AsyncIterator[Prefill | StepEvent]) -> GenerationResult:

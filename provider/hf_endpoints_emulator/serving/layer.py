@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..serving_protocol import ServedEndpoint
-from . import chat, routes
+from . import chat, routes, trace
 from .backends.base import Backend, BackendUnavailable
 from .backends.synthetic import SyntheticBackend
 from .context import RequestContext, limits_for
-from .engine import ModelRunner
+from .engine import ModelRunner, arriving
 from .errors import BackendError, ExtractorError, ServingError, UnsupportedTask
 from .metrics import EndpointMetrics
 from .options import TEXT_GENERATION_TASKS, ServingOptions
@@ -34,6 +34,10 @@ _POST_ROUTES: dict[str, Handler] = {
     "/chat_tokenize": chat.chat_tokenize,
 }
 _GET_ROUTES = ("/info", "/metrics", "/v1/models", "/health", "/ping", "/")
+#: POST routes that generate: a request to them is on its way to the model (`expect`).
+_GENERATING = frozenset(
+    {"/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions"}
+)
 PAYLOAD_LIMIT = 2_000_000  # TGI --payload-limit default
 
 
@@ -106,6 +110,11 @@ class TgiServingLayer:
     # -- dispatch ----------------------------------------------------------------------
     async def handle(self, request: Request, path: str, endpoint: ServedEndpoint) -> Response:
         started = time.monotonic()
+        if trace.enabled():
+            name = request.headers.get(trace.HEADER)
+            trace.current.set(name)
+            if name is not None:
+                trace.event("request", id=name, path=path)
         path = "/" + path.strip("/") if path else "/"
         method = request.method.upper()
         if method in ("GET", "HEAD") and path in ("/health", "/ping", "/"):
@@ -136,6 +145,8 @@ class TgiServingLayer:
             request=request,
             started=started,
         )
+        if path in _GENERATING and handler is not None:
+            arriving.set(runner.backend.expect())
         try:
             if handler is None:
                 return self._get(ctx, path)

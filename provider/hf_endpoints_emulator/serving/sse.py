@@ -18,6 +18,8 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import trace
+
 KEEP_ALIVE = b":\n\n"
 
 
@@ -91,12 +93,16 @@ class EventStreamResponse(Response):
                 }
             )
             complete = False
+            traced = trace.current.get() if trace.enabled() else None
             async with anyio.create_task_group() as group:
                 group.start_soon(watch_disconnect, group.cancel_scope)
                 group.start_soon(keep_alive)
                 try:
                     async for chunk in self._events:
                         await send_body(chunk)
+                        if traced is not None:
+                            trace.event("sent", id=traced)
+                            traced = None
                     complete = True
                 finally:
                     group.cancel_scope.cancel()  # stops the keep-alive before the end

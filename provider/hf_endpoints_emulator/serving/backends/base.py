@@ -8,10 +8,14 @@ llama.cpp model and the synthetic source behave identically at the protocol leve
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol
+
+
+def _nothing() -> None:
+    pass
 
 
 class BackendUnavailable(RuntimeError):
@@ -47,16 +51,7 @@ class Step(NamedTuple):
 
 
 class Session(Protocol):
-    """One generation's use of the model.
-
-    A session may also define `watch(cancel: threading.Event)`: the engine then hands it
-    the event it sets when the consumer goes away, so that a backend generating in its own
-    thread (the llama.cpp batch scheduler) can drop the work within a step; `steps()` may
-    then simply end. It may also define `plan(sampling: Sampling, top_n: int)`, called before
-    `prefill()` with the values `steps()` will get: a backend that batches generations can
-    then prepare the sampler up front and choose the first token as soon as the prompt is
-    processed.
-    """
+    """One generation's use of the model, from the thread that reads its tokens."""
 
     def prefill(self, input_ids: Sequence[int], logprobs: bool) -> list[float | None]:
         """Feed the prompt; return each prompt token's log-probability if asked (first: None)."""
@@ -67,12 +62,37 @@ class Session(Protocol):
         ...
 
 
+class LoopSession(Protocol):
+    """One generation whose tokens the backend hands to the running event loop itself.
+
+    A backend that computes in threads of its own (the llama.cpp batch scheduler) offers
+    this so that no thread per generation stands between it and the event loop: its decode
+    thread hands each step's tokens, every sequence's at once, straight to the loop, and a
+    consumer that goes away leaves the batch at the next step (`close`)."""
+
+    async def prefill(
+        self, input_ids: Sequence[int], logprobs: bool, sampling: Sampling, top_n: int
+    ) -> list[float | None]:
+        """Process the prompt (the sampling comes with it, so the first token is chosen as
+        soon as it is processed); each prompt token's log-probability if asked."""
+        ...
+
+    def steps(self) -> AsyncIterator[Step]:
+        """The chosen tokens, until the caller stops or `close`s."""
+        ...
+
+    def close(self) -> None:
+        """The generation is over (or its consumer gone): free what it holds. Idempotent."""
+        ...
+
+
 class Backend(ABC):
     """A tokenizer plus a token generator. Instances are shared by every endpoint they serve."""
 
     #: Short name shown in `/info` and `/metrics` ("llama.cpp", "synthetic").
     kind: ClassVar[str]
-    #: True when `steps()` blocks (real compute): the engine then runs it in a worker thread.
+    #: True when `load()` and the model's work block (real compute): the engine loads it
+    #: in a worker thread and runs its generations through `loop_session()`.
     threaded: ClassVar[bool]
 
     @property
@@ -120,3 +140,13 @@ class Backend(ABC):
     @abstractmethod
     def session(self) -> AbstractContextManager[Session]:
         """A session for one generation (exiting it frees what the generation held)."""
+
+    def expect(self) -> Callable[[], None]:
+        """A generation request is on its way (still being read and validated); the result
+        is called once its prompt is queued. A backend that batches can then process the
+        prompts of a burst together; the others ignore it."""
+        return _nothing
+
+    def loop_session(self) -> LoopSession:
+        """A generation fed to the running event loop (backends with `threaded`)."""
+        raise NotImplementedError(f"the {self.kind} backend generates on the event loop")

@@ -6,20 +6,29 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 
 1. drops the sequences whose generation ended or whose client went away, freeing their KV
    cells at once, and admits queued requests into the free slots;
-2. processes prompt chunks (about `PREFILL_CHUNK` tokens per turn, shortest remaining
-   prompts first, chunks of the same length together, logits only where needed): a long
-   prompt alternates with the decode steps of the running generations instead of
-   stalling them, and a short prompt arriving meanwhile starts before it ends;
-3. samples the next token of each sequence whose logits are ready (a prompt just
-   completed, or the last decode step) from its own row with its own sampler chain, and
-   hands it to the session waiting for it; the chain comes with the prompt (`plan`), so a
-   new sequence's first token is chosen in the turn that completes its prompt;
-4. decodes one token of every running sequence in a single `llama_decode`, its rows in
+2. processes prompts before anything else, prompts that arrive meanwhile too (up to about
+   `PREFILL_CHUNK` tokens a turn; shortest remaining prompts first, chunks of the same
+   length together, logits only where needed), and hands out each first token as soon as
+   its prompt's `llama_decode` returns; while more generation requests are on their way
+   through the event loop (`Arrivals`), it holds the new prompts back for a few
+   milliseconds (decoding the running generations meanwhile) so that a burst's prompts go
+   through one `llama_decode`. So a burst's first tokens come out together instead of each
+   waiting behind the prompts or a decode step of the ones before it, and a long
+   prompt, in chunks, alternates with the decode steps of the running generations instead
+   of stalling them. (A prompt joining the decode step's own `llama_decode` would cost no
+   less: on a CPU a step's time grows with its rows, so its first token would wait for the
+   step's rows too.) The sampler chain comes with the prompt (`plan`), so a new sequence's
+   first token is chosen in the turn that completes its prompt;
+3. decodes one token of every running sequence in a single `llama_decode`, its rows in
    increasing slot order, gaps of free slots filled (`decode_rows`): with a KV stream per
    sequence llama.cpp computes each run of consecutive sequence ids as a micro-batch of its
    own, a pass over the weights each. (Rows in the order the sequences came, as after a
    first burst of requests had left, made a step of 16 sequences up to 16 passes: 32
-   streams ran at 300 tokens/s one burst and 790 the next.)
+   streams ran at 300 tokens/s one burst and 790 the next.) Then it samples each
+   sequence's next token from its own row with its own sampler chain;
+4. hands the turn's tokens over: to a consumer thread through its queue, or, for consumers
+   on an event loop (the serving layer), all sequences' at once through that loop's
+   `Mailbox` (one `call_soon_threadsafe`, not a thread per generation in between).
 The loop only waits when none of this has anything to do.
 
 `Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
@@ -55,11 +64,14 @@ the next batch. End-of-generation tokens are known here, so they cost nothing ex
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import heapq
 import multiprocessing
 import queue
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,6 +80,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import trace
 from .base import Step
 
 Logits = np.ndarray[Any, Any]
@@ -80,6 +93,9 @@ PREFILL_BATCH = 512
 PREFILL_CHUNK = 256
 #: Longest wait (s) for the samplers of just-prefilled sequences before decoding without them.
 _SAMPLER_WAIT = 0.01
+#: Longest time (s) a generation request on its way holds back prompts queued before it,
+#: and the longest a prompt is held back (`Arrivals`).
+ARRIVAL_WINDOW = 0.03
 #: Widest gap of free slots that a decode step fills with throw-away rows to keep its
 #: sequences one run of consecutive ids (`decode_rows`): a row costs far less than the
 #: extra pass over the weights a second run costs.
@@ -162,9 +178,28 @@ def log_softmax_at(
     return [float(logits[i]) - lse for i in ids]
 
 
+class _Prefilled:
+    """The marker a consumer on an event loop receives once the prompt is processed."""
+
+    def __repr__(self) -> str:
+        return "PREFILLED"
+
+
+PREFILLED = _Prefilled()
+
+#: What a generation's consumer receives, in order: (on an event loop, `PREFILLED` first)
+#: a `Step` per token, then an exception or `None` (the end).
+Output = Step | BaseException | None | _Prefilled
+
+
 @dataclass(eq=False)
 class Generation:
-    """One request inside the scheduler, shared with the session thread that serves it."""
+    """One request inside the scheduler, shared with its consumer.
+
+    A consumer in a thread of its own waits on `prefilled` and reads `out`. A consumer on an
+    event loop gives `loop` and `receive` instead: the decode thread then hands each turn's
+    outputs to that loop itself, all sequences' at once (`BatchScheduler._flush`), and
+    `receive` gets them there, in order, starting with `PREFILLED`."""
 
     input_ids: list[int]
     logprobs: bool
@@ -173,8 +208,14 @@ class Generation:
     prefilled: threading.Event = field(default_factory=threading.Event)
     prompt_logprobs: list[float | None] = field(default_factory=list)
     error: BaseException | None = None
-    #: Steps (or the exception / `None` end marker) for the session, in order.
+    #: Steps (or the exception / `None` end marker) for a consumer thread, in order.
     out: queue.SimpleQueue[Step | BaseException | None] = field(default_factory=queue.SimpleQueue)
+    loop: asyncio.AbstractEventLoop | None = None
+    receive: Callable[[Output], object] | None = None
+    #: The request's name in the serving trace (`trace.py`), if traced.
+    trace: str | None = None
+    #: When it was queued (`time.monotonic()`).
+    queued_at: float = 0.0
     # -- shared under the scheduler's lock (or set before `submit`) --
     sampler: Any = None
     top_n: int = 0
@@ -206,9 +247,11 @@ class BatchScheduler:
         n_ctx_seq: int,
         n_threads: int,
         is_eog: Callable[[int], bool],
+        arrivals: Arrivals | None = None,
     ) -> None:
         import llama_cpp as L
 
+        self._arrivals = arrivals
         self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
         self.n_threads = n_threads
         self.n_ctx_seq = n_ctx_seq
@@ -253,6 +296,8 @@ class BatchScheduler:
         self._free = list(range(self.slots))
         self._closed = False
         self._failure: BaseException | None = None
+        #: Outputs for consumers on event loops, handed over once per turn (`_flush`).
+        self._outbox: dict[asyncio.AbstractEventLoop, list[tuple[Generation, Output]]] = {}
         #: Decode steps run (one `llama_decode` of running sequences each).
         self.decode_steps = 0
         #: Of those, the steps that decoded several sequences together.
@@ -307,6 +352,7 @@ class BatchScheduler:
                 raise RuntimeError(f"the llama.cpp decode loop failed: {self._failure}")
             if self._closed:
                 raise RuntimeError("the llama.cpp backend is closed")
+            seq.queued_at = time.monotonic()
             self._pending.append(seq)
             self._cond.notify()
 
@@ -319,6 +365,11 @@ class BatchScheduler:
                 self._cond.notify()
                 return
         _free_sampler(sampler)
+
+    def wake(self) -> None:
+        """Have the decode loop look at its work again (a request arrived)."""
+        with self._cond:
+            self._cond.notify()
 
     def release(self, seq: Generation) -> None:
         """The session is done with `seq`: its slot and KV cells are freed before the next
@@ -386,28 +437,28 @@ class BatchScheduler:
         for s in dropped:
             self._stop(s, Cancelled("the client went away before the prompt was processed"))
         changed = self._retire()
-        with self._cond:
-            while self._pending and self._free:
-                s = self._pending.popleft()
-                s.slot = heapq.heappop(self._free)
-                self._active.append(s)
-                changed = True
-        prompts = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
-        if prompts:
-            ready = self._prefill(prompts)
-            # Sessions that did not send their sampler with the prompt hand it over right
-            # after: waiting for them briefly lets their first tokens come in this turn
-            # instead of after a decode step.
-            if any(s.sampler is None for s in ready):
-                with self._cond:
-                    self._cond.wait_for(
-                        lambda: all(s.sampler is not None or s.gone() for s in ready),
-                        timeout=_SAMPLER_WAIT,
-                    )
-        for s in list(self._active):
-            if s.row is not None and s.sampler is not None and not s.gone():
-                row, s.row = s.row, None
-                self._emit_rows([s], row[np.newaxis, :])
+        changed = self._admit() or changed
+        # A burst's prompts in one llama_decode: while more requests are on their way,
+        # decode the running generations, or wait for them if none runs.
+        while not self._closed and not any(s.next_token is not None for s in self._active):
+            with self._cond:
+                hold = self._hold_prompts()
+                if hold > 0:
+                    self._cond.wait(hold)
+            if hold <= 0:
+                break
+            changed = self._admit() or changed
+        # Prompts before the decode step, and prompts that arrive meanwhile too (up to
+        # about `PREFILL_CHUNK` tokens a turn): a burst's first tokens come out one after
+        # the other instead of each waiting behind a step of the generations before it.
+        budget = PREFILL_CHUNK if self._hold_prompts() <= 0 else 0
+        while group := self._prompt_group(budget):
+            size = self._chunk(group[0])
+            budget -= size * len(group)
+            self._await_samplers(self._prefill_chunks(group, size))
+            self._emit_first_tokens()
+            changed = self._admit() or changed
+        self._emit_first_tokens()
         # Slots released meanwhile are free for this step's layout (`decode_rows`); a
         # sequence released from now on is decoded once more, for nobody.
         changed = self._retire() or changed
@@ -415,11 +466,54 @@ class BatchScheduler:
         if running:
             self._decode(running)
             self.interleaved_steps += any(s.done < len(s.input_ids) for s in self._active)
+        self._flush()
         if changed or not running:
             self._kv_cells = sum(
                 int(L.llama_memory_seq_pos_max(self._memory, s.slot)) + 1 for s in self._active
             )
         return True
+
+    def _hold_prompts(self) -> float:
+        """How long to hold back the prompts not started yet (0: process them now): while
+        a generation request is on its way to the serving layer's event loop (`Arrivals`),
+        for at most `ARRIVAL_WINDOW` after the oldest of them was queued."""
+        if self._arrivals is None:
+            return 0.0
+        queued = [s.queued_at for s in self._active if s.done == 0 and not s.gone()]
+        if not queued:
+            return 0.0
+        oldest = min(queued) + ARRIVAL_WINDOW - time.monotonic()
+        return min(self._arrivals.remaining(), oldest) if oldest > 0 else 0.0
+
+    def _admit(self) -> bool:
+        """Give queued sequences the lowest free slots; True if any joined."""
+        with self._cond:
+            joined = bool(self._pending and self._free)
+            while self._pending and self._free:
+                s = self._pending.popleft()
+                s.slot = heapq.heappop(self._free)
+                self._active.append(s)
+        return joined
+
+    def _await_samplers(self, ready: list[Generation]) -> None:
+        """Sessions that did not send their sampler with the prompt hand it over right
+        after: waiting for them briefly lets their first tokens come in this turn instead
+        of after a decode step."""
+        if any(s.sampler is None for s in ready):
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: all(s.sampler is not None or s.gone() for s in ready),
+                    timeout=_SAMPLER_WAIT,
+                )
+
+    def _emit_first_tokens(self) -> None:
+        """Choose the first token of each sequence whose prompt is processed and whose
+        sampler is there, and hand them over at once (before the next decode step)."""
+        for s in list(self._active):
+            if s.row is not None and s.sampler is not None and not s.gone():
+                row, s.row = s.row, None
+                self._emit_rows([s], row[np.newaxis, :])
+        self._flush()
 
     def _retire(self) -> bool:
         """Take the sequences whose session is done or whose client went away out of the
@@ -447,12 +541,33 @@ class BatchScheduler:
             seq.error = Cancelled("the client went away while the prompt was processed")
             seq.prefilled.set()
         # A session still waiting (its client went away) sees the stream end.
-        seq.out.put(None)
+        self._send(seq, None)
 
     def _stop(self, seq: Generation, error: BaseException) -> None:
         seq.error = error
         seq.prefilled.set()
-        seq.out.put(error)
+        self._send(seq, error)
+
+    def _send(self, seq: Generation, item: Output) -> None:
+        """Hand `item` to the consumer of `seq`: at once to a thread, or into the outbox of
+        its event loop (`_flush`)."""
+        if seq.loop is not None:
+            self._outbox.setdefault(seq.loop, []).append((seq, item))
+        elif not isinstance(item, _Prefilled):
+            seq.out.put(item)
+
+    def _flush(self) -> None:
+        """Hand the outbox to the event loops: every sequence's outputs of this turn at once
+        (`Mailbox`), rather than a wake-up per token."""
+        outbox, self._outbox = self._outbox, {}
+        if trace.enabled():
+            for items in outbox.values():
+                for seq, item in items:
+                    if seq.trace is not None and item is PREFILLED:
+                        trace.event("posted", id=seq.trace)
+        for loop, items in outbox.items():
+            for seq, _ in mailbox(loop).post(items):  # the loop is closed: nobody reads
+                self.release(seq)
 
     def _fail_all(self, error: BaseException) -> None:
         with self._cond:
@@ -466,29 +581,26 @@ class BatchScheduler:
                     s.sampler = None
         for s in sequences:
             self._stop(s, error)
+        self._flush()
 
-    def _prefill(self, seqs: list[Generation]) -> list[Generation]:
-        """Process prompt chunks, shortest remaining prompts first, about `PREFILL_CHUNK`
-        tokens in all; the sequences whose prompt is complete (logits row ready).
+    def _prompt_group(self, budget: int) -> list[Generation]:
+        """The prompt chunks for the next `llama_decode` (none if `budget` tokens, left of
+        this turn's, cannot take them): of the shortest remaining prompts, those whose next
+        chunk has the same length, in slot order.
 
         A prompt's chunks start at multiples of `PREFILL_CHUNK`, and one `llama_decode`
         only holds chunks of the same length: llama.cpp then computes every prompt token as
         when the prompt is alone. (It splits a batch of prompts of different lengths into
         micro-batches of equal length per sequence, and a token computed in another
         micro-batch than alone can get other logits.)"""
-        ready: list[Generation] = []
-        budget = PREFILL_CHUNK
-        waiting = sorted(seqs, key=lambda s: len(s.input_ids) - s.done)
-        while waiting:
-            size = self._chunk(waiting[0])
-            group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
-            group.sort(key=lambda s: s.slot)  # consecutive ids share a micro-batch (`runs`)
-            if size * len(group) > budget and budget < PREFILL_CHUNK:
-                break  # next turn: the running generations decode first
-            budget -= size * len(group)
-            waiting = [s for s in waiting if s not in group]
-            ready += self._prefill_chunks(group, size)
-        return ready
+        waiting = [s for s in self._active if s.done < len(s.input_ids) and not s.gone()]
+        if not waiting:
+            return []
+        size = min(self._chunk(s) for s in waiting)
+        group = [s for s in waiting if self._chunk(s) == size][: PREFILL_BATCH // size]
+        if size * len(group) > budget and budget < PREFILL_CHUNK:
+            return []  # next turn: the running generations decode first
+        return sorted(group, key=lambda s: s.slot)  # consecutive ids: one micro-batch
 
     @staticmethod
     def _chunk(s: Generation) -> int:
@@ -513,7 +625,9 @@ class BatchScheduler:
                 batch.seq_id[j][0] = s.slot
                 batch.logits[j] = s.logprobs or i == last
                 j += 1
+        started = time.monotonic()
         code = L.llama_decode(self._ctx, batch)
+        self._traced("prompt", started, group, size * len(group))
         if code != 0:
             for s in group:
                 L.llama_memory_seq_rm(self._memory, s.slot, -1, -1)
@@ -535,6 +649,7 @@ class BatchScheduler:
                         s.row = row.copy()
                         s.pos = len(s.input_ids)
                         s.prefilled.set()
+                        self._send(s, PREFILLED)
                         ready.append(s)
                 j += 1
             s.done += size
@@ -559,7 +674,9 @@ class BatchScheduler:
             batch.logits[i] = 1
         for s in seqs:
             s.next_token = None
+        started = time.monotonic()
         code = L.llama_decode(self._ctx, batch)
+        self._traced("step", started, seqs, len(rows))
         for slot in fillers:
             L.llama_memory_seq_rm(self._memory, slot, -1, -1)
         self.padded_steps += bool(fillers)
@@ -574,6 +691,12 @@ class BatchScheduler:
         for s in seqs:
             s.pos += 1
         self._emit_rows(owners, self._row(L.llama_get_logits(self._ctx), len(rows)))
+
+    def _traced(self, kind: str, started: float, seqs: list[Generation], rows: int) -> None:
+        """One `llama_decode` in the serving trace (`trace.py`), if it is on."""
+        if trace.enabled():
+            ids = [s.trace for s in seqs if s.trace is not None]
+            trace.event("llama_decode", lane=id(self), kind=kind, start=started, rows=rows, ids=ids)
 
     def _row(self, pointer: Any, n: int = 0) -> Logits:
         """A view of llama.cpp's logits (valid until the next decode): one row, or `n`."""
@@ -603,7 +726,7 @@ class BatchScheduler:
                 ids = np.argpartition(row, -seq.top_n)[-seq.top_n :]
                 ids = ids[np.argsort(-row[ids])]
                 top = [(int(j), float(row[j]) - lse) for j in ids]
-            seq.out.put(Step(token, float(row[token]) - lse, top))
+            self._send(seq, Step(token, float(row[token]) - lse, top))
             if self._is_eog(token):
                 continue  # the generation is over whatever the consumer asked for
             if seq.pos >= self.n_ctx_seq:
@@ -633,6 +756,62 @@ class BatchScheduler:
         return token
 
 
+class Mailbox:
+    """Outputs for the consumers on one event loop, from every lane's decode thread.
+
+    A post wakes the loop (`call_soon_threadsafe`, a write to its self-pipe, which also lets
+    the woken loop take the core from the decode thread) only if the loop has not yet
+    emptied the mailbox since the last wake-up: while the loop is busy with one lane's step,
+    the other lane's step joins it instead of waking it again."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._items: list[tuple[Generation, Output]] = []
+        self._woken = False
+
+    def post(self, items: list[tuple[Generation, Output]]) -> list[tuple[Generation, Output]]:
+        """Queue `items` for their consumers. If the loop is closed, what nobody will
+        read (these and any other lane's still queued) is returned instead."""
+        with self._lock:
+            self._items += items
+            if self._woken:
+                return []
+            self._woken = True
+        try:
+            self._loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:
+            with self._lock:
+                lost, self._items = self._items, []
+                self._woken = False
+            return lost
+        return []
+
+    def _deliver(self) -> None:
+        """On the loop: give each consumer its outputs, in order."""
+        with self._lock:
+            items, self._items = self._items, []
+            self._woken = False
+        for seq, item in items:
+            assert seq.receive is not None
+            seq.receive(item)
+
+
+_MAILBOXES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailbox] = (
+    weakref.WeakKeyDictionary()
+)
+_MAILBOXES_LOCK = threading.Lock()
+
+
+def mailbox(loop: asyncio.AbstractEventLoop) -> Mailbox:
+    """The mailbox of `loop` (one per loop, shared by every lane)."""
+    with _MAILBOXES_LOCK:
+        box = _MAILBOXES.get(loop)
+        if box is None:
+            box = _MAILBOXES[loop] = Mailbox(loop)
+        return box
+
+
 def _free_sampler(sampler: Any) -> None:
     import llama_cpp as L
 
@@ -642,6 +821,50 @@ def _free_sampler(sampler: Any) -> None:
 def default_threads() -> int:
     """llama-cpp-python's default decode threads (half the cores)."""
     return max(multiprocessing.cpu_count() // 2, 1)
+
+
+class Arrivals:
+    """Generation requests on their way: from reaching the serving layer until their prompt
+    is queued (reading, validating and tokenizing them on the event loop: a millisecond or
+    two each, more while the cores are busy).
+
+    The requests of a burst reach the lanes one after the other. Were each prompt processed
+    as it came, the first ones would start a `llama_decode` that the next ones wait behind
+    (and that takes the cores the event loop needs to bring them in). So lanes hold back
+    the prompts queued while a request is on its way, decoding the running generations
+    meanwhile if there are any, for at most `ARRIVAL_WINDOW`: a burst's prompts are then
+    processed together and its first tokens come out together. A request that never
+    queues a prompt (it failed validation) stops counting after `ARRIVAL_WINDOW`."""
+
+    def __init__(self, notify: Callable[[], None]) -> None:
+        self._notify = notify
+        self._lock = threading.Lock()
+        self._open: dict[int, float] = {}
+        self._next = 0
+
+    def begin(self) -> Callable[[], None]:
+        """A request is on its way; call the result once its prompt is queued (or not)."""
+        with self._lock:
+            key = self._next
+            self._next += 1
+            self._open[key] = time.monotonic()
+
+        def done() -> None:
+            with self._lock:
+                arrived = self._open.pop(key, None) is not None
+            if arrived:
+                self._notify()
+
+        return done
+
+    def remaining(self) -> float:
+        """How long the youngest request on its way still counts (0: none does)."""
+        now = time.monotonic()
+        with self._lock:
+            for key, began in list(self._open.items()):
+                if now - began >= ARRIVAL_WINDOW:
+                    del self._open[key]
+            return max((began + ARRIVAL_WINDOW - now for began in self._open.values()), default=0.0)
 
 
 class Batcher:
@@ -659,6 +882,8 @@ class Batcher:
         threads = n_threads or default_threads()
         count = max(1, min(multiprocessing.cpu_count() // threads, slots))
         self.lanes: list[BatchScheduler] = []
+        #: Generation requests on their way to the lanes.
+        self.arrivals = Arrivals(self._wake_lanes)
         try:
             for _ in range(count):
                 lane = BatchScheduler(
@@ -667,6 +892,7 @@ class Batcher:
                     n_ctx_seq=n_ctx_seq,
                     n_threads=threads,
                     is_eog=is_eog,
+                    arrivals=self.arrivals,
                 )
                 self.lanes.append(lane)
         except BaseException:
@@ -678,6 +904,10 @@ class Batcher:
     @property
     def slots(self) -> int:
         return sum(lane.slots for lane in self.lanes)
+
+    def _wake_lanes(self) -> None:
+        for lane in self.lanes:
+            lane.wake()
 
     @property
     def n_ctx_seq(self) -> int:
@@ -696,14 +926,23 @@ class Batcher:
     @contextmanager
     def lane(self) -> Iterator[BatchScheduler]:
         """The lane with the fewest generations, for the duration of one generation."""
-        with self._lock:
-            index = min(range(len(self.lanes)), key=self._users.__getitem__)
-            self._users[index] += 1
+        index = self.take_lane()
         try:
             yield self.lanes[index]
         finally:
-            with self._lock:
-                self._users[index] -= 1
+            self.leave_lane(index)
+
+    def take_lane(self) -> int:
+        """The index of the lane with the fewest generations, counting one more there
+        (`leave_lane` when the generation is over)."""
+        with self._lock:
+            index = min(range(len(self.lanes)), key=self._users.__getitem__)
+            self._users[index] += 1
+            return index
+
+    def leave_lane(self, index: int) -> None:
+        with self._lock:
+            self._users[index] -= 1
 
     def close(self) -> None:
         for lane in self.lanes:

