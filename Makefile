@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(wildcard provider tests bench examples scripts)
 	$(BIN)/mypy --strict provider/
 	$(BIN)/python scripts/generate_async.py --check
+	$(BIN)/python scripts/generate_surface.py --check
 
 test: lint pulumi-cli
 	$(BIN)/pytest -q

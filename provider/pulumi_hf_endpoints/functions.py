@@ -282,7 +282,7 @@ def _same(value: Any, wanted: str) -> bool:
 def _summary(info: Endpoint, namespace: str) -> EndpointSummary:
     """The endpoint under the resource's output names, through the one mapping (spec.live)."""
     from . import spec
-    from .properties import to_snake
+    from .names import to_snake
 
     values = {
         to_snake(key): value

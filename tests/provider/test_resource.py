@@ -42,7 +42,8 @@ def test_private_service_args_register_as_the_plain_dict() -> None:
         InferenceEndpoint("b", **args, private_service={"accountId": "012345678901"})
 
     by_name = {r.name: r for r in capture_program(program)}
-    assert by_name["a"].inputs["privateService"] == {"accountId": "012345678901", "shared": False}
+    # The argument class leaves unset keys out, as the dict does: check fills in the defaults.
+    assert by_name["a"].inputs["privateService"] == {"accountId": "012345678901"}
     assert by_name["b"].inputs["privateService"] == {"accountId": "012345678901"}
     assert "privateService" not in by_name["a"].secret_keys  # an account id is not a secret
 

@@ -6,12 +6,53 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ..properties import REPLACE_ON_CHANGES
 from .model import FIELD_NAMES, CustomImage, EndpointSpec, PrivateService
-from .validation import REQUIRED_INPUTS, Failure, SpecError
+from .properties import REPLACE_ON_CHANGES, REQUIRED_INPUTS
+from .validation import Failure, SpecError
 from .vocabulary import DEFAULT_REVISION, DEFAULT_SCALE_TO_ZERO_TIMEOUT, DEFAULT_SCALING_MEASURE
+
+#: Where each input property goes in the service's JSON: its path in the create body (the
+#: update groups below place it at the same path), "url" for the namespace (a part of the route,
+#: `/v2/endpoint/{namespace}`), or "provider" for the inputs that steer the provider and are never
+#: sent. tests/spec/test_surface.py checks that this covers schema.json's inputs exactly and that
+#: each body path really carries its property.
+PAYLOAD_PATHS: dict[str, tuple[str, ...] | Literal["url", "provider"]] = {
+    "name": ("name",),
+    "namespace": "url",
+    "repository": ("model", "repository"),
+    "revision": ("model", "revision"),
+    "framework": ("model", "framework"),
+    "task": ("model", "task"),
+    "accelerator": ("compute", "accelerator"),
+    "vendor": ("provider", "vendor"),
+    "region": ("provider", "region"),
+    "type": ("type",),
+    "privateService": ("privateService",),
+    "instanceSize": ("compute", "instanceSize"),
+    "instanceType": ("compute", "instanceType"),
+    "minReplica": ("compute", "scaling", "minReplica"),
+    "maxReplica": ("compute", "scaling", "maxReplica"),
+    "scaleToZeroTimeout": ("compute", "scaling", "scaleToZeroTimeout"),
+    "scalingMetric": ("compute", "scaling", "measure"),
+    "scalingThreshold": ("compute", "scaling", "measure"),
+    "customImage": ("model", "image"),
+    "containerCommand": ("model", "command"),
+    "containerArgs": ("model", "args"),
+    "env": ("model", "env"),
+    "secrets": ("model", "secrets"),
+    "tags": ("tags",),
+    "domain": ("route", "domain"),
+    "path": ("route", "path"),
+    "cacheHttpResponses": ("cacheHttpResponses",),
+    "paused": "provider",
+    "wait": "provider",
+    "waitTimeout": "provider",
+    "adoptExisting": "provider",
+}
+PROVIDER_ONLY: tuple[str, ...] = tuple(k for k, v in PAYLOAD_PATHS.items() if v == "provider")
+"""Inputs that steer the provider (lifecycle and waiting) and never reach the service."""
 
 
 def image_payload(image: CustomImage | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..properties import to_camel
+from ..names import to_camel
 from .model import (
     FIELD_NAMES,
     PROPERTY_NAMES,
@@ -20,6 +20,7 @@ from .model import (
     PrivateService,
     RegistryCredentials,
 )
+from .properties import REQUIRED_INPUTS
 from .vocabulary import (
     ACCELERATORS,
     DEFAULT_WAIT_TIMEOUT,
@@ -51,16 +52,6 @@ class SpecError(ValueError):
         super().__init__("; ".join(f"{f.property}: {f.reason}" for f in failures))
 
 
-_REQUIRED = (
-    "repository",
-    "framework",
-    "accelerator",
-    "vendor",
-    "region",
-    "instanceType",
-    "instanceSize",
-)
-REQUIRED_INPUTS: tuple[str, ...] = _REQUIRED
 _SECRET_PATHS = {("secrets",), ("customImage", "credentials", "password")}
 #: The objects inside a property, by where they sit: their keys are named in errors.
 _NESTED: dict[tuple[str, ...], type[BaseModel]] = {
@@ -230,7 +221,7 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
     def absent(prop: str) -> bool:
         return getattr(spec, FIELD_NAMES[prop]) is None and (prop,) not in unknown
 
-    for prop in _REQUIRED:
+    for prop in REQUIRED_INPUTS:
         if absent(prop):
             failures.append(Failure(prop, f"{prop} is required{_ALLOWED_HINT.get(prop, '')}"))
 

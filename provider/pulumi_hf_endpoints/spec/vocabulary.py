@@ -57,6 +57,9 @@ MANAGED_ENGINES: tuple[ImageEngine, ...] = ("huggingface", "huggingfaceNeuron")
 STATES: tuple[EndpointState, ...] = get_args(EndpointState)
 FAILED_STATES: tuple[EndpointState, ...] = ("failed", "updateFailed")
 
+#: Older endpoint types the service no longer takes, and what is sent instead.
+LEGACY_TYPES = {"protected": "authenticated"}
+NAME_MAX_LENGTH = 32
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 INSTANCE_SIZE_PATTERN = re.compile(r"^x[0-9]+$")
 AWS_ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
