@@ -11,6 +11,8 @@ What it writes:
   (between its `BEGIN generated outputs` and `END generated outputs` comments);
 - `provider/pulumi_hf_endpoints/spec/properties.py`: the property names and their roles
   (required, output-only, replace-on-change, secret, defaults);
+- `provider/pulumi_hf_endpoints/schema.json`: a copy, which the wheel carries for the native
+  provider's GetSchema;
 - the reference tables of docs/resource.md and docs/functions.md (`property_table.py`).
 
 What stays hand-written (the rules of `spec/model.py`, the payload paths of `spec/payloads.py`)
@@ -39,9 +41,17 @@ PACKAGE = Path("provider") / "pulumi_hf_endpoints"
 TYPES_MODULE = PACKAGE / "resource_types.py"
 RESOURCE_MODULE = PACKAGE / "resource.py"
 PROPERTIES_MODULE = PACKAGE / "spec" / "properties.py"
+PACKAGED_SCHEMA = PACKAGE / "schema.json"
 RESOURCE_DOC = Path("docs") / "resource.md"
 FUNCTIONS_DOC = Path("docs") / "functions.md"
-GENERATED = (TYPES_MODULE, PROPERTIES_MODULE, RESOURCE_MODULE, RESOURCE_DOC, FUNCTIONS_DOC)
+GENERATED = (
+    TYPES_MODULE,
+    PROPERTIES_MODULE,
+    RESOURCE_MODULE,
+    PACKAGED_SCHEMA,
+    RESOURCE_DOC,
+    FUNCTIONS_DOC,
+)
 """Every file this script writes, relative to the repository's root."""
 RESOURCE = "hf-endpoints:index:InferenceEndpoint"
 PREFIX = "hf-endpoints:index:"
@@ -148,7 +158,8 @@ def _args_class(schema: dict[str, Any], name: str, spec: dict[str, Any], doc: st
         required, props = set(spec.get("requiredInputs", [])), spec["inputProperties"]
     else:
         required, props = set(spec.get("required", [])), spec["properties"]
-    lines = ["", "", "@dataclass(kw_only=True)", f"class {name}:", *docstring(doc, "    ")]
+    lines = ["", "", "@suggest_keywords", "@dataclass(kw_only=True)", f"class {name}:"]
+    lines += docstring(doc, "    ")
     ordered = [n for n in props if n in required] + [n for n in props if n not in required]
     for prop_name in ordered:
         prop = props[prop_name]
@@ -223,6 +234,8 @@ def render_types(schema: dict[str, Any]) -> str:
         "from typing import Any, cast",
         "",
         "import pulumi",
+        "",
+        "from .names import suggest_keywords",
         "",
         "__all__ = [",
     ]
@@ -361,6 +374,7 @@ def targets(schema: dict[str, Any]) -> dict[Path, Callable[[str], str]]:
         TYPES_MODULE: lambda _: types_code,
         PROPERTIES_MODULE: lambda _: properties_code,
         RESOURCE_MODULE: lambda text: replace_block(text, outputs, RESOURCE_MODULE),
+        PACKAGED_SCHEMA: lambda _: json.dumps(schema, indent=2, ensure_ascii=False) + "\n",
         RESOURCE_DOC: lambda text: property_table.updated(
             text, table, property_table.BEGIN, property_table.END, RESOURCE_DOC
         ),

@@ -164,6 +164,13 @@ SECTIONS = {
         "## Which Pulumi versions, and why",
     ),
     "functions.md": ("## `price_per_hour` on the resource", "## Reference"),
+    "native.md": (
+        "## Which one to use",
+        "## Installing the plugin",
+        "## Configuration, and several accounts",
+        "## What the native provider adds",
+        "## `pulumi import`, and moving an endpoint from the dynamic resource",
+    ),
     "helpers.md": (
         "## `EndpointClient`",
         "## `AsyncEndpointClient`",

@@ -20,7 +20,7 @@ import pulumi
 import pulumi.dynamic
 
 from . import ownership
-from .names import to_camel, to_snake
+from .names import to_camel, to_snake, unexpected_keywords
 from .property_paths import Shape, state_path
 from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
 from .resource_types import (
@@ -196,6 +196,10 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         **kwargs: Any,
     ) -> None:
         if args is None:
+            allowed = [f.name for f in dataclasses.fields(InferenceEndpointArgs)]
+            misspelt = unexpected_keywords("InferenceEndpoint", kwargs, allowed)
+            if misspelt is not None:
+                raise TypeError(misspelt)
             args = InferenceEndpointArgs(**kwargs)
         elif kwargs:
             raise TypeError("pass either an InferenceEndpointArgs or keyword arguments, not both")

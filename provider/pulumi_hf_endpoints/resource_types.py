@@ -15,6 +15,8 @@ from typing import Any, cast
 
 import pulumi
 
+from .names import suggest_keywords
+
 __all__ = [
     "CustomImage",
     "CustomImageArgs",
@@ -26,6 +28,7 @@ __all__ = [
 ]
 
 
+@suggest_keywords
 @dataclass(kw_only=True)
 class RegistryCredentialsArgs:
     """Credentials of a private container registry. The service never returns the password."""
@@ -36,6 +39,7 @@ class RegistryCredentialsArgs:
     """The registry password or token. Secret."""
 
 
+@suggest_keywords
 @dataclass(kw_only=True)
 class CustomImageArgs:
     """A container image for the endpoint. Every engine but the managed ones (`huggingface`,
@@ -71,6 +75,7 @@ class CustomImageArgs:
     """
 
 
+@suggest_keywords
 @dataclass(kw_only=True)
 class PrivateServiceArgs:
     """The AWS account that may reach a private endpoint through AWS PrivateLink. The service cannot
@@ -92,6 +97,7 @@ class PrivateServiceArgs:
     """
 
 
+@suggest_keywords
 @dataclass(kw_only=True)
 class InferenceEndpointArgs:
     """The arguments of an `InferenceEndpoint`; the docs' property table (docs/resource.md) says

@@ -4,6 +4,7 @@ allowed values; values still unknown at preview are never errors. Also the defau
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -132,11 +133,14 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
         message = message[len("Value error, ") :]
     if kind == "extra_forbidden":
         if len(loc) == 1:
+            close = _closest(str(error["loc"][0]), PROPERTY_NAMES)
             allowed = ", ".join(sorted(PROPERTY_NAMES))
-            return f"unknown property; allowed properties are: {allowed}"
+            return f"unknown property{close}; allowed properties are: {allowed}"
         model = _NESTED[loc[:-1]]
-        allowed = ", ".join(to_camel(n) for n in model.model_fields)
-        return f"unknown key {loc[-1]!r} in {'.'.join(loc[:-1])}; allowed keys are: {allowed}"
+        keys = [to_camel(n) for n in model.model_fields]
+        where = ".".join(loc[:-1])
+        close = _closest(str(error["loc"][-1]), keys)
+        return f"unknown key {loc[-1]!r} in {where}{close}; allowed keys are: {', '.join(keys)}"
     path = ".".join(loc)
     secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
     if kind == "literal_error":
@@ -149,6 +153,16 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
     ):
         return f"{path} {message[0].lower()}{message[1:]} (got {_as_written(error.get('input'))})"
     return f"{path}: {message}"
+
+
+def _closest(name: str, names: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the property closest to a misspelt `name` (written in either
+    spelling), or ""."""
+    known = list(names)
+    close = difflib.get_close_matches(to_camel(name), known, n=1) or difflib.get_close_matches(
+        name, known, n=1
+    )
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _as_written(value: Any) -> str:
