@@ -57,6 +57,9 @@ PRICE_PER_HOUR = "pricePerHour"
 
 # Keys the provider adds to inputs and outputs for its own use; never sent to the service.
 LOGICAL_NAME_KEY = "__logicalName"
+URN_KEY = "__urn"
+"""In the dynamic resource's inputs: its URN, which the program computes, so that the provider
+can put status lines beside it (the dynamic host does not pass the URN on)."""
 DEFAULTS_KEY = "__defaults"
 OWNERSHIP = ownership.OWNERSHIP_KEY
 INPUT_KEYS_KEY = "__inputKeys"
@@ -429,7 +432,7 @@ class EndpointCore:
         if failures:
             return Checked(dict(news), failures)
         inputs = dict(normalized)
-        for key in (LOGICAL_NAME_KEY, ownership.OWNER_KEY):
+        for key in (LOGICAL_NAME_KEY, ownership.OWNER_KEY, URN_KEY):
             if key in news:
                 inputs[key] = news[key]
         if "name" not in props:
@@ -795,7 +798,7 @@ class EndpointCore:
         live = spec.spec_from_api(info, namespace, prior=prior).to_properties()
         keys = sorted(live) if lookup else _input_keys(props)
         inputs = {key: live[key] for key in keys if key in live}
-        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY):
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY, URN_KEY):
             if props.get(key):
                 inputs[key] = props[key]
         # The outputs hold every live value, so that a property set elsewhere which the program
@@ -933,7 +936,7 @@ class EndpointCore:
         properties = desired.model_copy(update={"namespace": namespace, "name": name})
         outputs = {**properties.to_properties(), **spec.status_outputs(info)}
         outputs[INPUT_KEYS_KEY] = sorted(desired.to_properties())
-        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY):
+        for key in (DEFAULTS_KEY, LOGICAL_NAME_KEY, ownership.OWNER_KEY, URN_KEY):
             if inputs.get(key):
                 outputs[key] = inputs[key]
         return outputs

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,11 +35,14 @@ from .core import (
     MIN_CLI_FOR_CONFIG,
     OWNERSHIP,
     STACK_CONFIG_TOKEN,
+    URN_KEY,
     EndpointCore,
     ResourceError,
+    Watch,
     auto_name,
     failure,
 )
+from .engine_log import EngineLog, engine_address
 
 __all__ = [
     "DEFAULTS_KEY",
@@ -47,6 +51,7 @@ __all__ = [
     "MIN_CLI_FOR_CONFIG",
     "OWNERSHIP",
     "STACK_CONFIG_TOKEN",
+    "URN_KEY",
     "InferenceEndpointProvider",
     "ResourceError",
     "auto_name",
@@ -54,6 +59,18 @@ __all__ = [
 ]
 
 log = logging.getLogger("pulumi_hf_endpoints.provider")
+
+_ENGINE = EngineLog(engine_address(sys.argv[1:]))
+"""The engine that started this host (`python -m pulumi.dynamic <address>`); none elsewhere."""
+
+
+def _watch(props: Mapping[str, Any]) -> Watch:
+    """Status lines beside the resource while it waits, when its URN is known (the program
+    computes it: `URN_KEY`). Cancel and the engine's timeout never reach a dynamic provider."""
+    urn = props.get(URN_KEY)
+    if not isinstance(urn, str) or not urn:
+        return Watch()
+    return Watch(progress=lambda message: _ENGINE.status(urn, message))
 
 
 class InferenceEndpointProvider(ResourceProvider, EndpointCore):
@@ -105,7 +122,7 @@ class InferenceEndpointProvider(ResourceProvider, EndpointCore):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        created = self.create_endpoint(props)
+        created = self.create_endpoint(props, _watch(props))
         return CreateResult(created.id, created.outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -113,7 +130,7 @@ class InferenceEndpointProvider(ResourceProvider, EndpointCore):
         return ReadResult(id_=read.id, outs=read.outputs, inputs=read.inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self.update_endpoint(id_, olds, news))
+        return UpdateResult(self.update_endpoint(id_, olds, news, _watch(news)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.delete_endpoint(id_, props)

@@ -22,7 +22,7 @@ import pulumi.dynamic
 from . import ownership
 from .names import to_camel, to_snake, unexpected_keywords
 from .property_paths import Shape, state_path
-from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
+from .provider import LOGICAL_NAME_KEY, URN_KEY, InferenceEndpointProvider
 from .resource_types import (
     CustomImage,
     CustomImageArgs,
@@ -114,6 +114,8 @@ def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
 
 
 _SHAPE = _shape(InferenceEndpointArgs)
+DYNAMIC_TYPE = "pulumi-python:dynamic/hf-endpoints:InferenceEndpoint"
+"""The type the engine records for the resource below: the dynamic type and its module."""
 
 
 class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="InferenceEndpoint"):
@@ -208,6 +210,8 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         props[ownership.OWNER_KEY] = ownership.owner_id(
             pulumi.get_project(), pulumi.get_stack(), resource_name
         )
+        parent = opts.parent if opts is not None else None
+        props[URN_KEY] = pulumi.resource.create_urn(resource_name, DYNAMIC_TYPE, parent=parent)
         ignored = opts.ignore_changes if opts is not None else None
         if opts is not None and ignored:
             opts = copy.copy(opts)  # the names users write, as the engine matches them in state

@@ -9,7 +9,6 @@ docs/native.md says how to install it and use it.
 - `wire`: property bags between protobuf and plain values;
 - `config`: the provider's settings, default or explicit;
 - `invoke`: the functions;
-- `engine_log`: status lines and warnings sent to the engine;
 - `urns`: what a URN says.
 """
 
@@ -27,23 +26,18 @@ engine runs up to `--parallel` of them (4 × the CPU count by default)."""
 MAX_MESSAGE = 400 * 1024 * 1024  # what Pulumi's own plugins allow
 
 
-def _engine_address(argv: list[str]) -> str | None:
-    """The engine's address: the first argument that is no flag (`-v=9`, `--logtostderr`...)."""
-    positional = [arg for arg in argv if not arg.startswith("-")]
-    return positional[0] if positional else None
-
-
 def main(argv: list[str] | None = None) -> None:
     """Serve on a free local port and print it, as the engine expects of a plugin; serve until
     the engine stops the process (SIGINT or SIGTERM end the waits first, as Cancel does)."""
     import grpc
     from pulumi.runtime.proto import provider_pb2_grpc
 
+    from ..engine_log import engine_address
     from .server import NativeProvider
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
     args = sys.argv[1:] if argv is None else argv
-    provider = NativeProvider(_engine_address(args))
+    provider = NativeProvider(engine_address(args))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=MAX_WORKERS),
         options=[

@@ -36,9 +36,9 @@ from ..core import (
     ResourceError,
     Watch,
 )
+from ..engine_log import EngineLog
 from ..spec.properties import RESOURCE_TOKEN
 from . import config, urns, wire
-from .engine_log import EngineLog
 
 log = logging.getLogger("pulumi_hf_endpoints.native")
 

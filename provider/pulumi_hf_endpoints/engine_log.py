@@ -1,19 +1,32 @@
 """Messages to the Pulumi engine while an operation runs: a status line beside the resource
 (what the CLI shows while `up` waits for an endpoint), or a warning in its diagnostics.
 
-The engine's address is the first argument a provider plugin is started with. A message that
-cannot be sent is dropped: progress is a courtesy, never a reason for an operation to fail.
+The engine's address is the first argument every provider plugin is started with: the native
+plugin and Pulumi's Python host (`python -m pulumi.dynamic <address>`) alike, so both front
+ends can send them. A message that cannot be sent is dropped: progress is a courtesy, never a
+reason for an operation to fail.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 import grpc
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
-log = logging.getLogger("pulumi_hf_endpoints.native")
+log = logging.getLogger("pulumi_hf_endpoints.engine_log")
+_ADDRESS = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
+
+
+def engine_address(argv: list[str]) -> str | None:
+    """The engine's address among a plugin's arguments: the first that is no flag
+    (`-v=9`, `--logtostderr`...) and reads `host:port`."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if _ADDRESS.match(arg) else None
+    return None
 
 
 class EngineLog:
