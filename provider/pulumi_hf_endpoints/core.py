@@ -22,7 +22,7 @@ import secrets as _random
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
@@ -123,13 +123,9 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _contains_unknown(value: Any) -> bool:
-    if _is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_contains_unknown(v) for v in value)
-    return False
+    from .spec.validation import contains_unknown
+
+    return contains_unknown(value, _is_unknown)
 
 
 def _public(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,24 +207,6 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _secret_values_in(bags: Iterable[Any]) -> list[str]:
-    """The secret values in Pulumi property bags (`secrets`, the registry password), without
-    validating them: an error must never show one, whatever state its inputs are in."""
-    values: list[str] = []
-    for bag in bags:
-        if not isinstance(bag, Mapping):
-            continue
-        secrets = bag.get("secrets")
-        if isinstance(secrets, Mapping):
-            values += [v for v in secrets.values() if isinstance(v, str) and v]
-        image = bag.get("customImage")
-        credentials = image.get("credentials") if isinstance(image, Mapping) else None
-        password = credentials.get("password") if isinstance(credentials, Mapping) else None
-        if isinstance(password, str) and password:
-            values.append(password)
-    return sorted(set(values), key=len, reverse=True)
-
-
 def _keeps_secrets_out(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """A provider operation whose errors never carry a secret value of the endpoint it works
     on: the service's messages may quote one (a validation error, a crashed container's
@@ -240,9 +218,10 @@ def _keeps_secrets_out(method: Callable[_P, _R]) -> Callable[_P, _R]:
             return method(*args, **kwargs)
         except ResourceError as exc:
             from .client.messages import redact
+            from .forensics import secret_values
 
             message = str(exc)
-            clean = redact(message, _secret_values_in([*args, *kwargs.values()]))
+            clean = redact(message, secret_values(*args, *kwargs.values()))
             if clean == message:
                 raise
             raise ResourceError(clean) from None
@@ -428,7 +407,7 @@ class EndpointCore:
         from . import spec
 
         props = _public(news)
-        normalized, failures = spec.validate_inputs(props, is_unknown=_contains_unknown)
+        normalized, failures = spec.validate_inputs(props, is_unknown=_is_unknown)
         if failures:
             return Checked(dict(news), failures)
         inputs = dict(normalized)

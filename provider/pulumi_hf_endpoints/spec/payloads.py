@@ -11,7 +11,14 @@ from typing import Any, Literal
 from .model import FIELD_NAMES, CustomImage, EndpointSpec, PrivateService
 from .properties import REPLACE_ON_CHANGES, REQUIRED_INPUTS
 from .validation import Failure, SpecError
-from .vocabulary import DEFAULT_REVISION, DEFAULT_SCALE_TO_ZERO_TIMEOUT, DEFAULT_SCALING_MEASURE
+from .vocabulary import (
+    DEFAULT_MAX_REPLICA,
+    DEFAULT_MIN_REPLICA,
+    DEFAULT_REVISION,
+    DEFAULT_SCALE_TO_ZERO_TIMEOUT,
+    DEFAULT_SCALING_MEASURE,
+    DEFAULT_TYPE,
+)
 
 #: Where each input property goes in the service's JSON: its path in the create body (the
 #: update groups below place it at the same path), "url" for the namespace (a part of the route,
@@ -94,13 +101,21 @@ def private_service_payload(private: PrivateService) -> dict[str, Any]:
 def _scaling_payload(spec: EndpointSpec) -> dict[str, Any]:
     # huggingface_hub's create always sends the timeout, null when unset.
     scaling: dict[str, Any] = {
-        "minReplica": spec.min_replica if spec.min_replica is not None else 1,
-        "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
+        **_replicas(spec),
         "scaleToZeroTimeout": spec.scale_to_zero_timeout,
     }
     if spec.scaling_metric is not None:
         scaling["measure"] = {spec.scaling_metric: spec.scaling_threshold}
     return scaling
+
+
+def _replicas(spec: EndpointSpec) -> dict[str, int]:
+    """The replica bounds, the schema's defaults for those unset (check fills them in; a
+    spec read from older state may lack them)."""
+    return {
+        "minReplica": spec.min_replica if spec.min_replica is not None else DEFAULT_MIN_REPLICA,
+        "maxReplica": spec.max_replica if spec.max_replica is not None else DEFAULT_MAX_REPLICA,
+    }
 
 
 def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
@@ -135,8 +150,7 @@ def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
 
 def _scaling_fields(spec: EndpointSpec) -> dict[str, Any]:
     return {
-        "minReplica": spec.min_replica if spec.min_replica is not None else 1,
-        "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
+        **_replicas(spec),
         "scaleToZeroTimeout": spec.scale_to_zero_timeout,
         "measure": (
             {spec.scaling_metric: spec.scaling_threshold}
@@ -186,7 +200,7 @@ def create_payload(spec: EndpointSpec, name: str) -> dict[str, Any]:
         model["secrets"] = dict(spec.secrets)
     payload: dict[str, Any] = {
         "name": name,
-        "type": spec.type or "authenticated",
+        "type": spec.type or DEFAULT_TYPE,
         "provider": {"vendor": spec.vendor, "region": spec.region},
         "compute": {
             "accelerator": spec.accelerator,
