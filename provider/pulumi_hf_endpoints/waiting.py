@@ -1,4 +1,5 @@
-"""Waiting for an endpoint to reach the state a Pulumi operation asked for.
+"""Waiting for an endpoint to reach a state: what a Pulumi operation asked for, or serving for
+the generation helpers' `for_endpoint` (the one "wait until it serves" loop of the package).
 
 Polls the control plane about once a second (huggingface_hub's `wait()` polls every 5 s), so
 readiness is seen within about a second without hammering the API, and checks the endpoint's
@@ -48,13 +49,19 @@ def poll_interval() -> float:
     return min(max(value, 0.01), 60.0)
 
 
+class PausedWhileWaiting(DeploymentFailedError):
+    """The endpoint was paused while a wait for it to serve went on (`paused_ends_wait`)."""
+
+
 @dataclass
 class Waiter:
     """Polls one endpoint until it reaches a target state.
 
     `on_progress` hears of every poll whose state or replica counts differ from the last one's
     (a front end shows it as a status line); `cancel`, once set, ends the wait within a poll
-    interval with `WaitCancelled`.
+    interval with `WaitCancelled`. With `paused_ends_wait`, a wait for `running` that sees the
+    endpoint paused ends with `PausedWhileWaiting` (a caller that did not resume it will not
+    see it serve); the provider, which resumes endpoints itself, waits on.
     """
 
     api: EndpointsApi
@@ -66,6 +73,7 @@ class Waiter:
     on_state: Callable[[str], None] | None = None
     on_progress: Callable[[Endpoint], None] | None = None
     cancel: threading.Event | None = None
+    paused_ends_wait: bool = False
 
     def wait(
         self, target: Target, timeout: float, *, initial: Endpoint | None = None
@@ -113,6 +121,10 @@ class Waiter:
             last_progress = progress
             if target != "gone":
                 self._raise_if_failed(info)
+                if self.paused_ends_wait and target == "running" and state == "paused":
+                    raise PausedWhileWaiting(
+                        f"endpoint {self.namespace}/{self.name} was paused while waiting for it"
+                    )
                 if self._reached(info, target):
                     return info
             if self.clock() >= deadline:
