@@ -13,7 +13,7 @@ FLOOR_STAMP  := $(FLOOR_VENV)/.installed
 FLOOR_DEPS   := "pulumi==$(PULUMI_FLOOR)" "fastapi>=0.110" "uvicorn>=0.29" "pytest>=8" "pytest-timeout>=2.3"
 FLOOR_TESTS  := tests/harness_tests tests/test_demo.py
 
-.PHONY: demo test test-pulumi-floor lint install bench clean pulumi-cli
+.PHONY: demo test test-pulumi-floor lint install bench clean pulumi-cli plugin nodejs-sdk
 
 # The real Pulumi CLI, built from Go source at the version tools/pulumi-cli/go.mod pins, with the
 # project's Python language host (docs/development.md). Cached: a second run costs nothing. Where
@@ -42,13 +42,31 @@ pulumi-cli:
 	  if [ -n "$$HF_ENDPOINTS_REQUIRE_PULUMI_CLI" ]; then exit 1; fi; \
 	  echo "real-CLI tests will be skipped: $$(cat $(PULUMI_TOOLS)/unavailable)"; }
 
+# The native provider (docs/native.md). `plugin` builds its archive for
+# `pulumi plugin install resource hf-endpoints VERSION --file ARCHIVE` into dist/; `nodejs-sdk`
+# generates its Node.js SDK with the CLI above and installs a TypeScript program's packages into
+# $(NODEJS_TOOLS) (npm registry on the first run). Both cached; where one cannot be built, one
+# line says why and its tests skip (an error with HF_ENDPOINTS_REQUIRE_PULUMI_CLI=1).
+NODEJS_TOOLS ?= .tools/nodejs
+PLUGIN_DIST  ?= dist
+
+plugin: $(STAMP)
+	@tools/native/plugin-archive.sh $(CURDIR)/$(PLUGIN_DIST) $(BIN)/python
+
+nodejs-sdk: $(STAMP) pulumi-cli
+	@tools/native/nodejs-sdk.sh $(CURDIR)/$(NODEJS_TOOLS) $(CURDIR)/$(PULUMI_TOOLS)/bin \
+	  $(CURDIR)/$(BIN)/pulumi-resource-hf-endpoints || { \
+	  if [ -n "$$HF_ENDPOINTS_REQUIRE_PULUMI_CLI" ]; then exit 1; fi; \
+	  echo "TypeScript tests will be skipped: $$(cat $(NODEJS_TOOLS)/unavailable)"; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard provider tests bench examples scripts)
 	$(BIN)/ruff format --check $(wildcard provider tests bench examples scripts)
 	$(BIN)/mypy --strict provider/
 	$(BIN)/python scripts/generate_async.py --check
+	$(BIN)/python scripts/generate_surface.py --check
 
-test: lint pulumi-cli
+test: lint pulumi-cli nodejs-sdk plugin
 	$(BIN)/pytest -q
 	$(MAKE) test-pulumi-floor
 
@@ -59,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) $(PULUMI_TOOLS)
+	rm -rf $(VENV) $(FLOOR_VENV) $(PULUMI_TOOLS) $(NODEJS_TOOLS) $(PLUGIN_DIST)

@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "P4": "bench.p4_streaming",
     "P5": "bench.p5_startup",
     "P7": "bench.p7_real_cli",
+    "P8": "bench.p8_native",
     "SERVING": "bench.p6_serving",
 }
 ALIASES = {"P6": "SERVING", "S": "SERVING"}

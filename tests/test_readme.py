@@ -18,6 +18,7 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "property_table.py"
+GENERATOR = ROOT / "scripts" / "generate_surface.py"
 DOCS = ROOT / "docs"
 README_MAX_LINES = 300
 
@@ -33,12 +34,16 @@ def all_pages(*, but: tuple[str, ...] = ()) -> str:
     return "\n".join([page("README.md"), *(p.read_text() for p in pages)])
 
 
-def property_table() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("property_table", SCRIPT)
+def load_script(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def property_table() -> ModuleType:
+    return load_script(SCRIPT)
 
 
 def generated_block(text: str, begin: str, end: str) -> str:
@@ -51,11 +56,11 @@ def test_the_property_tables_match_schema_json() -> None:
     schema = json.loads((ROOT / "schema.json").read_text())
     resource = generated_block(page("resource.md"), script.BEGIN, script.END)
     assert resource == script.render(schema), (
-        "docs/resource.md's property table is stale: run `python scripts/property_table.py`"
+        "docs/resource.md's property table is stale: run `python scripts/generate_surface.py`"
     )
     functions = generated_block(page("functions.md"), script.FUNCTIONS_BEGIN, script.FUNCTIONS_END)
     assert functions == script.render_functions(schema), (
-        "docs/functions.md's function tables are stale: run `python scripts/property_table.py`"
+        "docs/functions.md's function tables are stale: run `python scripts/generate_surface.py`"
     )
     for name in ("README.md", *(p.name for p in DOCS.glob("*.md"))):
         if name not in ("resource.md", "functions.md"):
@@ -79,23 +84,25 @@ def test_every_schema_property_is_in_the_table() -> None:
 
 
 def test_the_check_mode_fails_on_a_stale_page(tmp_path: Path) -> None:
-    resource, functions = tmp_path / "resource.md", tmp_path / "functions.md"
+    """The generator, run on a copy of the tree with an edited schema: --check names each stale
+    file, a run rewrites them, and the docs, the arguments and the roles follow the schema."""
+    generate_surface = load_script(GENERATOR)
+    for name in generate_surface.GENERATED:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
     schema = tmp_path / "schema.json"
-    shutil.copy(DOCS / "resource.md", resource)
-    shutil.copy(DOCS / "functions.md", functions)
     data = json.loads((ROOT / "schema.json").read_text())
-    data["resources"]["hf-endpoints:index:InferenceEndpoint"]["inputProperties"]["region"][
-        "description"
-    ] = "Where it runs."
+    resource = data["resources"]["hf-endpoints:index:InferenceEndpoint"]
+    resource["inputProperties"]["region"]["description"] = "Where it runs."
+    resource["inputProperties"]["tags"]["replaceOnChanges"] = True
     data["functions"]["hf-endpoints:index:getHardware"]["inputs"]["properties"]["region"][
         "description"
     ] = "Only rows of this place."
     schema.write_text(json.dumps(data))
-    paths = ["--resource-doc", str(resource), "--functions-doc", str(functions)]
 
     def run(*options: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(SCRIPT), *options, *paths, "--schema", str(schema)],
+            [sys.executable, str(GENERATOR), *options, "--root", str(tmp_path), "--schema", schema],
             capture_output=True,
             text=True,
         )
@@ -104,12 +111,23 @@ def test_the_check_mode_fails_on_a_stale_page(tmp_path: Path) -> None:
     assert stale.returncode == 1
     assert "+| `region` * | `region` | string |  | replace | Where it runs. |" in stale.stdout
     assert "+| `region` | string | Only rows of this place. |" in stale.stdout
-    assert "resource.md is stale" in stale.stderr and "functions.md is stale" in stale.stderr
+    for name in ("resource.md", "functions.md", "resource_types.py", "properties.py"):
+        assert f"{name} is stale" in stale.stderr, name
+    assert "resource.py is stale" not in stale.stderr  # outputs unchanged
     regenerate = run()
     assert regenerate.returncode == 0
     assert run("--check").returncode == 0
-    assert "Where it runs." in resource.read_text()
-    assert "Only rows of this place." in functions.read_text()
+    assert "Where it runs." in (tmp_path / "docs" / "resource.md").read_text()
+    assert "Only rows of this place." in (tmp_path / "docs" / "functions.md").read_text()
+    types = (tmp_path / generate_surface.TYPES_MODULE).read_text()
+    assert '    region: pulumi.Input[str]\n    """Where it runs."""' in types
+    roles = (tmp_path / generate_surface.PROPERTIES_MODULE).read_text()
+    replaced = roles.split("REPLACE_ON_CHANGES")[1].split(")")[0]
+    assert '"tags"' in replaced and '"region"' in replaced
+
+
+def test_the_generated_surface_is_fresh() -> None:
+    assert subprocess.run([sys.executable, str(GENERATOR), "--check"]).returncode == 0
 
 
 def test_the_readme_is_a_front_page_that_starts_with_the_two_commands() -> None:
@@ -146,6 +164,13 @@ SECTIONS = {
         "## Which Pulumi versions, and why",
     ),
     "functions.md": ("## `price_per_hour` on the resource", "## Reference"),
+    "native.md": (
+        "## Which one to use",
+        "## Installing the plugin",
+        "## Configuration, and several accounts",
+        "## What the native provider adds",
+        "## `pulumi import`, and moving an endpoint from the dynamic resource",
+    ),
     "helpers.md": (
         "## `EndpointClient`",
         "## `AsyncEndpointClient`",

@@ -6,6 +6,7 @@ Imports only the config at import time: `pulumi-hf-endpoints --help` must not lo
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import socket
 import sys
@@ -185,7 +186,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+INSTALL_HINT = "pip install 'pulumi-hf-endpoints[emulator]'"
+
+
+def missing_requirements(backend: str) -> str | None:
+    """Why the emulator cannot run here (the `[emulator]` extra is not installed), or None."""
+    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    if backend == "llama" and importlib.util.find_spec("llama_cpp") is None:
+        missing.append("llama_cpp")
+    if not missing:
+        return None
+    alternative = " (or run with --backend synthetic)" if missing == ["llama_cpp"] else ""
+    return f"emulator: it needs {', '.join(missing)}: {INSTALL_HINT}{alternative}"
+
+
 def run(args: argparse.Namespace) -> int:
+    missing = missing_requirements(getattr(args, "backend", None) or "synthetic")
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return 1
     import uvicorn
 
     from .app import create_app

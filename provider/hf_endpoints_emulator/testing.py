@@ -328,11 +328,14 @@ def _flags(options: Mapping[str, Any]) -> list[str]:
 
 @dataclasses.dataclass
 class EmulatorProcess(EmulatorAccess):
-    """The emulator as a child process (`python -m hf_endpoints_emulator`)."""
+    """The emulator as a child process (`python -m hf_endpoints_emulator`); `start` returns once
+    it answers `whoami` with its token. `new_session` puts it in a session of its own, so that
+    it outlives its parent's (the demo's `--keep`)."""
 
     argv: list[str] = dataclasses.field(default_factory=list)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    new_session: bool = False
 
     def start(self, timeout: float = 60) -> None:
         assert self.log_path is not None
@@ -340,9 +343,11 @@ class EmulatorProcess(EmulatorAccess):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hf_endpoints_emulator", *self.argv],
+            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=self.new_session,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -396,14 +401,19 @@ class EmulatorProcess(EmulatorAccess):
         self.start()
 
 
-@contextmanager
-def run_emulator_process(
-    state: str | Path, *, port: int | None = None, token: str | None = None, **options: Any
-) -> Iterator[EmulatorProcess]:
-    """Start the emulator as a process keeping its state in `state`; kill it on exit.
-
-    `options` become CLI flags (`backend="synthetic"`, `pending_seconds=0.1`, `model={...}`).
-    """
+def start_emulator_process(
+    state: str | Path,
+    log_path: Path,
+    *,
+    port: int | None = None,
+    token: str | None = None,
+    new_session: bool = False,
+    **options: Any,
+) -> EmulatorProcess:
+    """The one way the emulator is started as a process (the tests, the benchmarks, the demo):
+    its state in `state`, its output in `log_path`, ready when this returns (RuntimeError with
+    its log otherwise). `options` become CLI flags (`backend="synthetic"`,
+    `pending_seconds=0.1`, `model={...}`)."""
     options.setdefault("backend", "synthetic")
     host = "127.0.0.1"
     config = EmulatorConfig(
@@ -416,9 +426,19 @@ def run_emulator_process(
     argv = ["--host", host, "--port", str(config.port), "--state", str(state)]
     argv += ["--user", config.user, "--token", config.default_user().token]
     argv += _flags(options)
+    proc = EmulatorProcess(config, argv, log_path, new_session=new_session)
+    proc.start()
+    return proc
+
+
+@contextmanager
+def run_emulator_process(
+    state: str | Path, *, port: int | None = None, token: str | None = None, **options: Any
+) -> Iterator[EmulatorProcess]:
+    """`start_emulator_process`, its log in a temporary directory; killed on exit."""
     with tempfile.TemporaryDirectory(prefix="emulator-log-") as tmp:
-        proc = EmulatorProcess(config, argv, Path(tmp) / "emulator.log")
-        proc.start()
+        log_path = Path(tmp) / "emulator.log"
+        proc = start_emulator_process(state, log_path, port=port, token=token, **options)
         try:
             yield proc
         finally:

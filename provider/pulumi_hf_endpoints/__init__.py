@@ -77,6 +77,11 @@ _LAZY = {
 }
 
 
+def __dir__() -> list[str]:
+    """The public names too, though they load on first use (`dir()`, completion)."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

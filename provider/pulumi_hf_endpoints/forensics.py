@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .client.errors import EndpointsApiError, NotFoundError
 from .client.messages import one_line, redact
@@ -39,16 +39,24 @@ def heading(namespace: str, name: str) -> str:
     return f"Last log lines of {namespace}/{name}:"
 
 
-def secret_values(*specs: spec.EndpointSpec | None) -> list[str]:
-    """The values a log must not show: each spec's `secrets` and registry password."""
+def secret_values(*sources: spec.EndpointSpec | Mapping[str, Any] | object) -> list[str]:
+    """The values a log or an error must not show, from specs or from raw property bags (read
+    without validating them: an error must never show one, whatever state its inputs are in):
+    `secrets` and the registry password. Anything else among `sources` is skipped."""
     values: list[str] = []
-    for item in specs:
-        if item is None:
+    for item in sources:
+        to_properties = getattr(item, "to_properties", None)
+        bag = to_properties() if callable(to_properties) else item
+        if not isinstance(bag, Mapping):
             continue
-        values.extend(value for value in (item.secrets or {}).values() if value)
-        credentials = item.custom_image.credentials if item.custom_image else None
-        if credentials is not None and credentials.password:
-            values.append(credentials.password)
+        secrets = bag.get("secrets")
+        if isinstance(secrets, Mapping):
+            values += [v for v in secrets.values() if isinstance(v, str) and v]
+        image = bag.get("customImage")
+        credentials = image.get("credentials") if isinstance(image, Mapping) else None
+        password = credentials.get("password") if isinstance(credentials, Mapping) else None
+        if isinstance(password, str) and password:
+            values.append(password)
     # Longest first: a secret that contains another is redacted whole.
     return sorted(set(values), key=len, reverse=True)
 

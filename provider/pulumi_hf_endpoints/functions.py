@@ -138,19 +138,33 @@ def get_hardware(
         FunctionError: the service could not be read (the message says why).
         ValueError: a filter names a value the list does not have, or a setting is invalid.
     """
+    with _api() as (api, config):
+        return find_hardware(api, config, vendor, region, accelerator, instance_type, namespace)
+
+
+def find_hardware(
+    api: EndpointsApi,
+    config: ApiConfig,
+    vendor: str | None = None,
+    region: str | None = None,
+    accelerator: str | None = None,
+    instance_type: str | None = None,
+    namespace: str | None = None,
+) -> GetHardwareResult:
+    """`get_hardware` with a client: the program's function and the native provider's
+    `getHardware` (which uses the provider's client) both run this."""
     filters = {
         "vendor": vendor,
         "region": region,
         "accelerator": accelerator,
         "instance_type": instance_type,
     }
-    with _api() as (api, config):
-        resolved = _namespace(api, config, namespace, "get_hardware")
-        try:
-            rows = api.list_hardware(resolved).hardware()
-        except EndpointsApiError as exc:
-            what = f"get_hardware: reading the hardware list of {resolved}"
-            raise _failure(what, exc, config) from None
+    resolved = _namespace(api, config, namespace, "get_hardware")
+    try:
+        rows = api.list_hardware(resolved).hardware()
+    except EndpointsApiError as exc:
+        what = f"get_hardware: reading the hardware list of {resolved}"
+        raise _failure(what, exc, config) from None
     for field, wanted in filters.items():
         if wanted is not None and not any(_same(getattr(r, field), wanted) for r in rows):
             known = ", ".join(sorted({str(getattr(r, field)) for r in rows}))
@@ -185,13 +199,24 @@ def list_endpoints(
         FunctionError: the service could not be read (the message says why).
     """
     with _api() as (api, config):
-        resolved = _namespace(api, config, namespace, "list_endpoints")
-        try:
-            wanted = [tags] if isinstance(tags, str) else list(tags or ())
-            found = api.list_endpoints(resolved, tags=wanted or None, search=search)
-        except EndpointsApiError as exc:
-            what = f"list_endpoints: listing the endpoints of {resolved}"
-            raise _failure(what, exc, config) from None
+        return find_endpoints(api, config, namespace, tags, search)
+
+
+def find_endpoints(
+    api: EndpointsApi,
+    config: ApiConfig,
+    namespace: str | None = None,
+    tags: Sequence[str] | None = None,
+    search: str | None = None,
+) -> ListEndpointsResult:
+    """`list_endpoints` with a client (see `find_hardware`)."""
+    resolved = _namespace(api, config, namespace, "list_endpoints")
+    try:
+        wanted = [tags] if isinstance(tags, str) else list(tags or ())
+        found = api.list_endpoints(resolved, tags=wanted or None, search=search)
+    except EndpointsApiError as exc:
+        what = f"list_endpoints: listing the endpoints of {resolved}"
+        raise _failure(what, exc, config) from None
     summaries = sorted((_summary(e, resolved) for e in found), key=lambda s: s.name)
     return ListEndpointsResult(namespace=resolved, endpoints=tuple(summaries))
 
@@ -282,7 +307,7 @@ def _same(value: Any, wanted: str) -> bool:
 def _summary(info: Endpoint, namespace: str) -> EndpointSummary:
     """The endpoint under the resource's output names, through the one mapping (spec.live)."""
     from . import spec
-    from .properties import to_snake
+    from .names import to_snake
 
     values = {
         to_snake(key): value

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Union
 
-from .properties import to_camel
+from .names import to_camel
 
 Shape = Mapping[str, Union["Shape", None]]
 """The names a path may walk: a property maps to the shape of its object value, or to None

@@ -1,8 +1,10 @@
-"""`InferenceEndpoint`, the Pulumi resource, its argument classes and its output types.
+"""`InferenceEndpoint`, the Pulumi resource a Python program declares (the dynamic provider).
 
-Argument and output attribute names are the snake_case twins of the camelCase properties in
-`schema.json` (`instance_type` ↔ `instanceType`), as in every Pulumi Python SDK: state, stack
-outputs and `pulumi preview` keep the camelCase names. `spec.py` owns the rules and the API
+Its argument classes and output types (`resource_types.py`) and its typed outputs (the block
+between the `generated outputs` comments below) are generated from schema.json by
+`scripts/generate_surface.py`. Attribute names are the snake_case twins of the camelCase
+properties (`instance_type` <-> `instanceType`), as in every Pulumi Python SDK: state, stack
+outputs and `pulumi preview` keep the camelCase names. `spec/` owns the rules and the API
 mapping.
 """
 
@@ -12,16 +14,26 @@ import copy
 import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
 
 from . import ownership
-from .properties import LEGACY_TYPES, OUTPUT_ONLY, SECRET_PROPERTIES, to_camel, to_snake
+from .names import to_camel, to_snake, unexpected_keywords
 from .property_paths import Shape, state_path
-from .provider import LOGICAL_NAME_KEY, InferenceEndpointProvider
+from .provider import LOGICAL_NAME_KEY, URN_KEY, InferenceEndpointProvider
+from .resource_types import (
+    CustomImage,
+    CustomImageArgs,
+    InferenceEndpointArgs,
+    PrivateService,
+    PrivateServiceArgs,
+    RegistryCredentials,
+    RegistryCredentialsArgs,
+)
+from .spec.properties import OUTPUT_ONLY, SECRET_PROPERTIES
+from .spec.vocabulary import LEGACY_TYPES
 
 __all__ = [
     "CustomImage",
@@ -33,219 +45,6 @@ __all__ = [
     "RegistryCredentials",
     "RegistryCredentialsArgs",
 ]
-
-
-@dataclass(kw_only=True)
-class RegistryCredentialsArgs:
-    """Credentials of a private container registry. The password is kept secret in state."""
-
-    username: pulumi.Input[str]
-    password: pulumi.Input[str] | None = None
-
-
-@dataclass(kw_only=True)
-class CustomImageArgs:
-    """A container image to run instead of the default Hugging Face toolkit.
-
-    `engine` is `custom` (default), one the service configures itself (`tgi`, `tei`, `vLLM`,
-    `sGLang`, `llamacpp`, `tgiNeuron`, `vLLMNeuron`, `hfServe`), each needing `url`, or a
-    managed Hugging Face image that takes none (`huggingface`, `huggingfaceNeuron`); an
-    engine's own settings go in `options`. `env` is the endpoint's environment, as the
-    huggingface_hub guide writes it here.
-    """
-
-    url: pulumi.Input[str] | None = None
-    engine: pulumi.Input[str] | None = None
-    health_route: pulumi.Input[str] | None = None
-    port: pulumi.Input[int] | None = None
-    env: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    credentials: RegistryCredentialsArgs | Mapping[str, Any] | None = None
-    tensor_parallel_size: pulumi.Input[int] | None = None
-    data_parallel_size: pulumi.Input[int] | None = None
-    options: pulumi.Input[Mapping[str, Any]] | None = None
-
-
-@dataclass(kw_only=True)
-class PrivateServiceArgs:
-    """The AWS account that may reach a `type="private"` endpoint through AWS PrivateLink.
-
-    `account_id` is the 12-digit id of the account owning the VPC, as a string. `region` is the
-    AWS region of the PrivateLink entry point (`us-east-1` or `eu-west-1`); it defaults to the
-    endpoint's own region when that is one of them. `shared` lets endpoints of the namespace
-    share one VPC endpoint. Changing any of it replaces the endpoint.
-    """
-
-    account_id: pulumi.Input[str]
-    region: pulumi.Input[str] | None = None
-    shared: pulumi.Input[bool] = False
-
-
-@dataclass(kw_only=True)
-class InferenceEndpointArgs:
-    """The arguments of an `InferenceEndpoint`; see schema.json or docs/resource.md for each one."""
-
-    repository: pulumi.Input[str]
-    framework: pulumi.Input[str]
-    accelerator: pulumi.Input[str]
-    vendor: pulumi.Input[str]
-    region: pulumi.Input[str]
-    instance_type: pulumi.Input[str]
-    instance_size: pulumi.Input[str]
-    name: pulumi.Input[str] | None = None
-    namespace: pulumi.Input[str] | None = None
-    revision: pulumi.Input[str] | None = None
-    task: pulumi.Input[str] | None = None
-    type: pulumi.Input[str] | None = None
-    private_service: PrivateServiceArgs | pulumi.Input[Mapping[str, Any]] | None = None
-    min_replica: pulumi.Input[int] | None = None
-    max_replica: pulumi.Input[int] | None = None
-    scale_to_zero_timeout: pulumi.Input[int] | None = None
-    scaling_metric: pulumi.Input[str] | None = None
-    scaling_threshold: pulumi.Input[float] | None = None
-    custom_image: CustomImageArgs | pulumi.Input[Mapping[str, Any]] | None = None
-    container_command: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    container_args: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    env: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    secrets: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    domain: pulumi.Input[str] | None = None
-    path: pulumi.Input[str] | None = None
-    cache_http_responses: pulumi.Input[bool] | None = None
-    paused: pulumi.Input[bool] | None = None
-    wait: pulumi.Input[bool] | None = None
-    wait_timeout: pulumi.Input[float] | None = None
-    adopt_existing: pulumi.Input[bool] | None = None
-
-
-@pulumi.output_type
-class RegistryCredentials(dict[str, Any]):
-    """`custom_image.credentials` as the stack records it; the password stays secret."""
-
-    def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
-        if username is not None:
-            pulumi.set(self, "username", username)
-        if password is not None:
-            pulumi.set(self, "password", password)
-
-    @property
-    @pulumi.getter
-    def username(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "username"))
-
-    @property
-    @pulumi.getter
-    def password(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "password"))
-
-
-@pulumi.output_type
-class CustomImage(dict[str, Any]):
-    """The `custom_image` output, read the way `CustomImageArgs` writes it: attributes
-    (`image.health_route`) or snake_case keys (`image["health_route"]`)."""
-
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        engine: str | None = None,
-        health_route: str | None = None,
-        port: int | None = None,
-        env: Mapping[str, str] | None = None,
-        credentials: RegistryCredentials | None = None,
-        tensor_parallel_size: int | None = None,
-        data_parallel_size: int | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        values = {
-            "url": url,
-            "engine": engine,
-            "health_route": health_route,
-            "port": port,
-            "env": env,
-            "credentials": credentials,
-            "tensor_parallel_size": tensor_parallel_size,
-            "data_parallel_size": data_parallel_size,
-            "options": options,
-        }
-        for key, value in values.items():
-            if value is not None:
-                pulumi.set(self, key, value)
-
-    @property
-    @pulumi.getter
-    def url(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "url"))
-
-    @property
-    @pulumi.getter
-    def engine(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "engine"))
-
-    @property
-    @pulumi.getter(name="healthRoute")
-    def health_route(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "health_route"))
-
-    @property
-    @pulumi.getter
-    def port(self) -> int | None:
-        return cast("int | None", pulumi.get(self, "port"))
-
-    @property
-    @pulumi.getter
-    def env(self) -> Mapping[str, str] | None:
-        return cast("Mapping[str, str] | None", pulumi.get(self, "env"))
-
-    @property
-    @pulumi.getter
-    def credentials(self) -> RegistryCredentials | None:
-        return cast("RegistryCredentials | None", pulumi.get(self, "credentials"))
-
-    @property
-    @pulumi.getter(name="tensorParallelSize")
-    def tensor_parallel_size(self) -> int | None:
-        return cast("int | None", pulumi.get(self, "tensor_parallel_size"))
-
-    @property
-    @pulumi.getter(name="dataParallelSize")
-    def data_parallel_size(self) -> int | None:
-        return cast("int | None", pulumi.get(self, "data_parallel_size"))
-
-    @property
-    @pulumi.getter
-    def options(self) -> Mapping[str, Any] | None:
-        return cast("Mapping[str, Any] | None", pulumi.get(self, "options"))
-
-
-@pulumi.output_type
-class PrivateService(dict[str, Any]):
-    """The `private_service` output, read the way `PrivateServiceArgs` writes it."""
-
-    def __init__(
-        self,
-        *,
-        account_id: str | None = None,
-        region: str | None = None,
-        shared: bool | None = None,
-    ) -> None:
-        for key, value in (("account_id", account_id), ("region", region), ("shared", shared)):
-            if value is not None:
-                pulumi.set(self, key, value)
-
-    @property
-    @pulumi.getter(name="accountId")
-    def account_id(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "account_id"))
-
-    @property
-    @pulumi.getter
-    def region(self) -> str | None:
-        return cast("str | None", pulumi.get(self, "region"))
-
-    @property
-    @pulumi.getter
-    def shared(self) -> bool | None:
-        return cast("bool | None", pulumi.get(self, "shared"))
 
 
 def _secret(value: Any) -> Any:
@@ -315,6 +114,8 @@ def _properties(args: InferenceEndpointArgs) -> dict[str, Any]:
 
 
 _SHAPE = _shape(InferenceEndpointArgs)
+DYNAMIC_TYPE = "pulumi-python:dynamic/hf-endpoints:InferenceEndpoint"
+"""The type the engine records for the resource below: the dynamic type and its module."""
 
 
 class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="InferenceEndpoint"):
@@ -342,9 +143,10 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
 
     _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_PROPERTIES)
 
-    # Outputs, by their Python names; `pulumi.property` gives each one's name in state, which
-    # the SDK uses to type what the engine returns (whole numbers as int, the image as
-    # `CustomImage`).
+    # BEGIN generated outputs: scripts/generate_surface.py from schema.json
+    # The SDK types what the engine returns by these annotations (whole numbers as
+    # int, the image as `CustomImage`); `pulumi.property` gives each output's name in
+    # state.
     name: pulumi.Output[str] = pulumi.property("name")
     namespace: pulumi.Output[str] = pulumi.property("namespace")
     repository: pulumi.Output[str] = pulumi.property("repository")
@@ -354,6 +156,7 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
     accelerator: pulumi.Output[str] = pulumi.property("accelerator")
     vendor: pulumi.Output[str] = pulumi.property("vendor")
     region: pulumi.Output[str] = pulumi.property("region")
+    private_service: pulumi.Output[PrivateService | None] = pulumi.property("privateService")
     instance_size: pulumi.Output[str] = pulumi.property("instanceSize")
     instance_type: pulumi.Output[str] = pulumi.property("instanceType")
     min_replica: pulumi.Output[int] = pulumi.property("minReplica")
@@ -370,22 +173,22 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
     domain: pulumi.Output[str | None] = pulumi.property("domain")
     path: pulumi.Output[str | None] = pulumi.property("path")
     cache_http_responses: pulumi.Output[bool | None] = pulumi.property("cacheHttpResponses")
-    paused: pulumi.Output[bool] = pulumi.property("paused")
-    wait: pulumi.Output[bool] = pulumi.property("wait")
-    wait_timeout: pulumi.Output[float] = pulumi.property("waitTimeout")
-    adopt_existing: pulumi.Output[bool] = pulumi.property("adoptExisting")
-    url: pulumi.Output[str] = pulumi.property("url")
+    paused: pulumi.Output[bool | None] = pulumi.property("paused")
+    wait: pulumi.Output[bool | None] = pulumi.property("wait")
+    wait_timeout: pulumi.Output[float | None] = pulumi.property("waitTimeout")
+    adopt_existing: pulumi.Output[bool | None] = pulumi.property("adoptExisting")
+    url: pulumi.Output[str | None] = pulumi.property("url")
     status: pulumi.Output[str] = pulumi.property("status")
-    status_message: pulumi.Output[str] = pulumi.property("statusMessage")
-    ready_replica: pulumi.Output[int] = pulumi.property("readyReplica")
-    target_replica: pulumi.Output[int] = pulumi.property("targetReplica")
-    created_at: pulumi.Output[str] = pulumi.property("createdAt")
-    updated_at: pulumi.Output[str] = pulumi.property("updatedAt")
-    health_route: pulumi.Output[str] = pulumi.property("healthRoute")
+    status_message: pulumi.Output[str | None] = pulumi.property("statusMessage")
+    ready_replica: pulumi.Output[int | None] = pulumi.property("readyReplica")
+    target_replica: pulumi.Output[int | None] = pulumi.property("targetReplica")
+    created_at: pulumi.Output[str | None] = pulumi.property("createdAt")
+    updated_at: pulumi.Output[str | None] = pulumi.property("updatedAt")
+    health_route: pulumi.Output[str | None] = pulumi.property("healthRoute")
     price_per_hour: pulumi.Output[float | None] = pulumi.property("pricePerHour")
-    private_service: pulumi.Output[PrivateService | None] = pulumi.property("privateService")
     private_service_name: pulumi.Output[str | None] = pulumi.property("privateServiceName")
-    type: pulumi.Output[str] = pulumi.property("type")  # last: shadows the builtin below it
+    type: pulumi.Output[str] = pulumi.property("type")
+    # END generated outputs
 
     def __init__(
         self,
@@ -395,6 +198,10 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         **kwargs: Any,
     ) -> None:
         if args is None:
+            allowed = [f.name for f in dataclasses.fields(InferenceEndpointArgs)]
+            misspelt = unexpected_keywords("InferenceEndpoint", kwargs, allowed)
+            if misspelt is not None:
+                raise TypeError(misspelt)
             args = InferenceEndpointArgs(**kwargs)
         elif kwargs:
             raise TypeError("pass either an InferenceEndpointArgs or keyword arguments, not both")
@@ -403,6 +210,8 @@ class InferenceEndpoint(pulumi.dynamic.Resource, module="hf-endpoints", name="In
         props[ownership.OWNER_KEY] = ownership.owner_id(
             pulumi.get_project(), pulumi.get_stack(), resource_name
         )
+        parent = opts.parent if opts is not None else None
+        props[URN_KEY] = pulumi.resource.create_urn(resource_name, DYNAMIC_TYPE, parent=parent)
         ignored = opts.ignore_changes if opts is not None else None
         if opts is not None and ignored:
             opts = copy.copy(opts)  # the names users write, as the engine matches them in state

@@ -32,6 +32,7 @@ CONNECTION = (TOKEN, API_URL, NAMESPACE)
 CLIENT = (REQUEST_TIMEOUT, MAX_RETRIES)
 """The settings of the client's behaviour (see `ClientSettings`)."""
 STACK_CONFIG_TOKEN = "the stack config `huggingface:token`"
+NATIVE_CONFIG_TOKEN = "the provider's `token` (the stack config `hf-endpoints:token`)"
 
 
 class SettingError(ValueError):
@@ -105,14 +106,15 @@ def connection(config: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def api_config(values: Mapping[str, str]) -> ApiConfig:
+def api_config(values: Mapping[str, str], token_source: str = STACK_CONFIG_TOKEN) -> ApiConfig:
     """Where and as whom to call: the stack's settings (`connection()`) first, then the
-    environment (`HF_ENDPOINTS_API_URL`, `HF_TOKEN`...), then the token file of `hf auth login`."""
+    environment (`HF_ENDPOINTS_API_URL`, `HF_TOKEN`...), then the token file of `hf auth login`.
+    `token_source` names where a token in `values` was set, for messages."""
     from .client.config import ApiConfig
 
     return ApiConfig.resolve(
         token=values.get(TOKEN),
-        token_source=STACK_CONFIG_TOKEN,
+        token_source=token_source,
         api_url=values.get(API_URL),
         namespace=values.get(NAMESPACE),
     )

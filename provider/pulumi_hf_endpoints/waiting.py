@@ -1,4 +1,5 @@
-"""Waiting for an endpoint to reach the state a Pulumi operation asked for.
+"""Waiting for an endpoint to reach a state: what a Pulumi operation asked for, or serving for
+the generation helpers' `for_endpoint` (the one "wait until it serves" loop of the package).
 
 Polls the control plane about once a second (huggingface_hub's `wait()` polls every 5 s), so
 readiness is seen within about a second without hammering the API, and checks the endpoint's
@@ -8,6 +9,7 @@ health route before calling it ready, as huggingface_hub does since the URL can 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from .client.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    WaitCancelled,
     WaitTimeoutError,
 )
 from .client.models import Endpoint
@@ -46,9 +49,20 @@ def poll_interval() -> float:
     return min(max(value, 0.01), 60.0)
 
 
+class PausedWhileWaiting(DeploymentFailedError):
+    """The endpoint was paused while a wait for it to serve went on (`paused_ends_wait`)."""
+
+
 @dataclass
 class Waiter:
-    """Polls one endpoint until it reaches a target state."""
+    """Polls one endpoint until it reaches a target state.
+
+    `on_progress` hears of every poll whose state or replica counts differ from the last one's
+    (a front end shows it as a status line); `cancel`, once set, ends the wait within a poll
+    interval with `WaitCancelled`. With `paused_ends_wait`, a wait for `running` that sees the
+    endpoint paused ends with `PausedWhileWaiting` (a caller that did not resume it will not
+    see it serve); the provider, which resumes endpoints itself, waits on.
+    """
 
     api: EndpointsApi
     namespace: str
@@ -57,6 +71,9 @@ class Waiter:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_state: Callable[[str], None] | None = None
+    on_progress: Callable[[Endpoint], None] | None = None
+    cancel: threading.Event | None = None
+    paused_ends_wait: bool = False
 
     def wait(
         self, target: Target, timeout: float, *, initial: Endpoint | None = None
@@ -69,9 +86,13 @@ class Waiter:
         """
         deadline = self.clock() + timeout
         last_state = "unknown"
+        last_progress: tuple[object, ...] | None = None
+        seen: Endpoint | None = initial
         failed_polls = 0
         pending = initial
         while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise WaitCancelled(seen)
             try:
                 info = pending if pending is not None else self.api.get_endpoint(*self._id)
             except NotFoundError:
@@ -85,16 +106,25 @@ class Waiter:
                 failed_polls += 1
                 if failed_polls >= MAX_FAILED_POLLS or self.clock() >= deadline:
                     raise
-                self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
+                self._pause(min(self.interval, max(0.0, deadline - self.clock())), seen)
                 continue
             failed_polls = 0
             pending = None
+            seen = info
             state = info.state
             if state != last_state and self.on_state is not None:
                 self.on_state(state)
             last_state = state
+            progress = (state, info.status.ready_replica, info.status.target_replica)
+            if progress != last_progress and self.on_progress is not None:
+                self.on_progress(info)
+            last_progress = progress
             if target != "gone":
                 self._raise_if_failed(info)
+                if self.paused_ends_wait and target == "running" and state == "paused":
+                    raise PausedWhileWaiting(
+                        f"endpoint {self.namespace}/{self.name} was paused while waiting for it"
+                    )
                 if self._reached(info, target):
                     return info
             if self.clock() >= deadline:
@@ -103,7 +133,14 @@ class Waiter:
                     f"{timeout:g} s waiting for it to be {target} (raise waitTimeout, or set "
                     "wait to false to return without waiting)"
                 )
-            self.sleep(min(self.interval, max(0.0, deadline - self.clock())))
+            self._pause(min(self.interval, max(0.0, deadline - self.clock())), seen)
+
+    def _pause(self, seconds: float, seen: Endpoint | None) -> None:
+        """Sleep between polls; a cancel ends the sleep at once."""
+        if self.cancel is None:
+            self.sleep(seconds)
+        elif self.cancel.wait(seconds):
+            raise WaitCancelled(seen)
 
     @property
     def _id(self) -> tuple[str, str]:

@@ -177,3 +177,30 @@ def test_creation_rounds_groups_times_by_gap() -> None:
     assert creation_rounds(eight + later, gap=5.0) == [16]
     assert creation_rounds(["2026-01-01T00:00:00Z"], gap=1.0) == [1]
     assert creation_rounds([], gap=1.0) == []
+
+
+@pytest.mark.realcli
+def test_native_quick_run_compares_the_providers_and_times_the_start(tmp_path: Path) -> None:
+    _real_cli_or_skip()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "P8", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    data = json.loads((tmp_path / "p8.json").read_text())
+    figures = {f["name"]: f for f in _check_result(data, "P8")}
+    start = figures["P8 plugin start, GetSchema answered"]
+    assert start["goal"] == 1.0 and start["goal_on"] == "ours" and start["ours"] > 0
+    for what in ("plan of creates", "unchanged stack"):
+        preview = figures[f"P8 `pulumi preview` of 2 native endpoints, {what}"]
+        assert preview["reference_label"] == "2 dynamic endpoints"
+        assert preview["goal"] == 1.2 and math.isfinite(preview["ratio"])
+    seconds = data["samples"]["preview_seconds"]
+    assert {kind: sorted(by) for kind, by in seconds.items()} == {
+        "dynamic": ["create", "unchanged"],
+        "native": ["create", "unchanged"],
+    }
+    assert len(data["samples"]["start_seconds"]["native"]) == 3

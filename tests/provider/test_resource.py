@@ -42,7 +42,8 @@ def test_private_service_args_register_as_the_plain_dict() -> None:
         InferenceEndpoint("b", **args, private_service={"accountId": "012345678901"})
 
     by_name = {r.name: r for r in capture_program(program)}
-    assert by_name["a"].inputs["privateService"] == {"accountId": "012345678901", "shared": False}
+    # The argument class leaves unset keys out, as the dict does: check fills in the defaults.
+    assert by_name["a"].inputs["privateService"] == {"accountId": "012345678901"}
     assert by_name["b"].inputs["privateService"] == {"accountId": "012345678901"}
     assert "privateService" not in by_name["a"].secret_keys  # an account id is not a secret
 
@@ -55,13 +56,15 @@ def test_keyword_and_args_forms_register_the_same_inputs() -> None:
     by_name = {r.name: r for r in capture_program(program)}  # either may register first
     a, b = by_name["a"], by_name["b"]
     assert a.type == b.type == TYPE
-    strip = {"__provider", "__logicalName", "__owner"}
+    strip = {"__provider", "__logicalName", "__owner", "__urn"}
     assert {k: v for k, v in a.inputs.items() if k not in strip} == {
         k: v for k, v in b.inputs.items() if k not in strip
     }
     assert a.inputs["instanceType"] == "intel-spr"
     assert a.inputs["__logicalName"] == "a"
     assert b.inputs["__logicalName"] == "b"
+    # The URN the engine gives it, for the provider's status lines (provider.py).
+    assert a.inputs["__urn"] == f"urn:pulumi:stack::project::{TYPE}::a"
     # Each resource's owner id: its own, the same on every run (ownership.py).
     assert a.inputs["__owner"] != b.inputs["__owner"]
     again = {r.name: r for r in capture_program(program)}

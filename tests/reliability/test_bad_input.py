@@ -467,9 +467,7 @@ MALFORMED: list[tuple[str, str, list[tuple[str, str, Answer]], list[str]]] = [
 ]
 
 # The exception at the end of the host's traceback must be one of the package's own.
-TYPED = re.compile(
-    r"^pulumi_hf_endpoints\.(provider\.ResourceError|client\.errors\.[A-Za-z]+Error)\b"
-)
+TYPED = re.compile(r"^pulumi_hf_endpoints\.(core\.ResourceError|client\.errors\.[A-Za-z]+Error)\b")
 
 
 @pytest.fixture(scope="module")

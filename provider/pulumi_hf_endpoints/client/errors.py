@@ -23,13 +23,18 @@ far (logs, tracebacks, Pulumi diagnostics, pickles), so what it holds was redact
         │   └── ServerError             5xx
         ├── DeploymentFailedError   the endpoint went to failed or updateFailed
         └── WaitTimeoutError        not in the wanted state in time (also a TimeoutError)
+
+    WaitCancelled                   not an error of the service: the engine cancelled a wait
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .models import Endpoint
 
 from .messages import (
     describe_status,
@@ -163,6 +168,15 @@ class DeploymentFailedError(EndpointsApiError):
 
 class WaitTimeoutError(EndpointsApiError, TimeoutError):
     """The endpoint did not reach the wanted state in time."""
+
+
+class WaitCancelled(Exception):
+    """A wait stopped because the engine cancelled the operation (Ctrl-C). `last` is the
+    endpoint as the last poll saw it, if any poll answered."""
+
+    def __init__(self, last: Endpoint | None) -> None:
+        super().__init__("cancelled")
+        self.last = last
 
 
 _STATUS_CLASSES: dict[int, type[ApiStatusError]] = {

@@ -90,6 +90,41 @@ class _TransportFailure:
     retryable: bool
 
 
+Outcome = httpx.Response | _TransportFailure
+"""What one attempt got: an HTTP answer, or none."""
+
+
+@dataclass
+class Attempts:
+    """What the attempts at one request have learnt so far, for its policy to judge by."""
+
+    count: int = 0
+    lost: bool = False
+    """An attempt may have reached the service without its answer reaching us."""
+    in_flight_since: float | None = None
+    """When the first attempt that may still be processed was sent."""
+
+
+@dataclass(frozen=True)
+class Done:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send again, after the wait `response` (its `Retry-After`) or the backoff says."""
+
+    response: httpx.Response | None
+
+
+Verdict = Done | Retry
+Policy = Callable[[Outcome, Attempts, bool, float], Verdict]
+"""How one kind of request is retried: judges an attempt's outcome (given whether another
+attempt is allowed, and when this one was sent) as done, to send again, or an error to raise.
+Three policies: an idempotent call, the opening of a stream, and a create that must not run
+twice."""
+
+
 class Http:
     """One token's connection to the control plane, with the retry policy of `EndpointsApi`.
 
@@ -279,6 +314,29 @@ class Http:
         )
         self._sleep(delay)
 
+    def _attempts(
+        self,
+        method: str,
+        url: str,
+        policy: Policy,
+        *,
+        retries: int | None = None,
+        **send: Any,
+    ) -> Any:
+        """The one attempt loop of every request: send, let `policy` judge the outcome (done,
+        send again after a wait, or raise), and wait between attempts as `_delay` says."""
+        attempts = Attempts()
+        limit = self.max_retries if retries is None else retries
+        while True:
+            attempts.count += 1
+            sent_at = time.monotonic()
+            outcome = self._send_once(method, url, **send)
+            verdict = policy(outcome, attempts, attempts.count <= limit, sent_at)
+            if isinstance(verdict, Retry):
+                self._wait(attempts.count, method, url, verdict.response)
+                continue
+            return verdict.value
+
     def call(
         self,
         method: str,
@@ -296,33 +354,37 @@ class Http:
         ``max_retries`` overrides the client's for this call (a caller that has something more
         important to report keeps a side call short). ``settle_after_loss``: see
         :meth:`_settle`."""
-        retries = self.max_retries if max_retries is None else max_retries
-        attempt = 0
-        lost = False
-        in_flight_since: float | None = None  # the first attempt that may still be processed
-        while True:
-            attempt += 1
-            sent_at = time.monotonic()
-            outcome = self._send_once(method, url, params=params, json=json, headers=headers)
-            may_retry = attempt <= retries
+
+        def idempotent(
+            outcome: Outcome, attempts: Attempts, may_retry: bool, sent_at: float
+        ) -> Verdict:
             if isinstance(outcome, httpx.Response):
                 status = outcome.status_code
-                if outcome.is_success or (status == 404 and lost and gone_after_loss_ok):
-                    if settle_after_loss and in_flight_since is not None:
-                        self._settle(method, url, in_flight_since)
-                    return outcome
+                if outcome.is_success or (status == 404 and attempts.lost and gone_after_loss_ok):
+                    if settle_after_loss and attempts.in_flight_since is not None:
+                        self._settle(method, url, attempts.in_flight_since)
+                    return Done(outcome)
                 if may_retry and status in RETRY_STATUSES:
-                    lost = lost or status in _MAYBE_PROCESSED_STATUSES
-                    self._wait(attempt, method, url, outcome)
-                    continue
-                raise self._http_error(outcome, attempt)
+                    attempts.lost = attempts.lost or status in _MAYBE_PROCESSED_STATUSES
+                    return Retry(outcome)
+                raise self._http_error(outcome, attempts.count)
             if may_retry and outcome.retryable:
-                lost = lost or outcome.sent
-                if outcome.sent and in_flight_since is None:
-                    in_flight_since = sent_at
-                self._wait(attempt, method, url, None)
-                continue
-            raise self._transport_error(outcome, method, url, attempt)
+                attempts.lost = attempts.lost or outcome.sent
+                if outcome.sent and attempts.in_flight_since is None:
+                    attempts.in_flight_since = sent_at
+                return Retry(None)
+            raise self._transport_error(outcome, method, url, attempts.count)
+
+        response: httpx.Response = self._attempts(
+            method,
+            url,
+            idempotent,
+            retries=max_retries,
+            params=params,
+            json=json,
+            headers=headers,
+        )
+        return response
 
     def _settle(self, method: str, url: str, sent_at: float) -> None:
         """Wait until an attempt whose answer was lost has most likely been processed.
@@ -367,16 +429,13 @@ class Http:
             connect=limits.connect, read=None, write=limits.write, pool=limits.pool
         )
         headers = {"accept": accept}
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome = self._send_once(
-                "GET", url, params=params, json=None, headers=headers, stream=True, timeout=timeout
-            )
-            may_retry = attempt <= self.max_retries
+
+        def opened(
+            outcome: Outcome, attempts: Attempts, may_retry: bool, sent_at: float
+        ) -> Verdict:
             if isinstance(outcome, httpx.Response):
                 if outcome.is_success:
-                    break
+                    return Done(outcome)
                 try:
                     outcome.read()  # the error's body, for its message
                 except httpx.TransportError:
@@ -384,13 +443,22 @@ class Http:
                 finally:
                     outcome.close()
                 if may_retry and outcome.status_code in RETRY_STATUSES:
-                    self._wait(attempt, "GET", url, outcome)
-                    continue
-                raise self._http_error(outcome, attempt)
+                    return Retry(outcome)
+                raise self._http_error(outcome, attempts.count)
             if may_retry and outcome.retryable:
-                self._wait(attempt, "GET", url, None)
-                continue
-            raise self._transport_error(outcome, "GET", url, attempt)
+                return Retry(None)
+            raise self._transport_error(outcome, "GET", url, attempts.count)
+
+        outcome: httpx.Response = self._attempts(
+            "GET",
+            url,
+            opened,
+            params=params,
+            json=None,
+            headers=headers,
+            stream=True,
+            timeout=timeout,
+        )
         try:
             yield outcome
         finally:
@@ -417,45 +485,42 @@ class Http:
         ``recover`` looks the resource up after a lost answer: it returns it, or None if absent.
         Without it, a POST that may have reached the service is never sent again.
         """
-        attempt = 0
-        lost = False
-        while True:
-            attempt += 1
-            outcome = self._send_once("POST", url, params=None, json=payload)
-            may_retry = attempt <= self.max_retries
+
+        def once(outcome: Outcome, attempts: Attempts, may_retry: bool, sent_at: float) -> Verdict:
             response: httpx.Response | None = None
             if isinstance(outcome, httpx.Response):
                 response = outcome
                 status = response.status_code
                 if response.is_success:
-                    return self.json_object(response, "POST")
-                if status == 409 and lost and recover is not None:
+                    return Done(self.json_object(response, "POST"))
+                if status == 409 and attempts.lost and recover is not None:
                     found = recover()
                     if found is not None:
                         logger.debug("POST %s: 409 after a lost answer; it was created", url)
-                        return found
+                        return Done(found)
                 if status == 429 and may_retry:  # rejected before processing: safe to resend
-                    self._wait(attempt, "POST", url, response)
-                    continue
-                give_up: EndpointsApiError = self._http_error(response, attempt)
+                    return Retry(response)
+                give_up: EndpointsApiError = self._http_error(response, attempts.count)
                 if status not in _MAYBE_PROCESSED_STATUSES or recover is None:
                     raise give_up
             else:
-                give_up = self._transport_error(outcome, "POST", url, attempt)
+                give_up = self._transport_error(outcome, "POST", url, attempts.count)
                 if not outcome.sent and outcome.retryable and may_retry:
-                    self._wait(attempt, "POST", url, None)
-                    continue
+                    return Retry(None)
                 if not outcome.sent or not outcome.retryable or recover is None:
                     raise give_up
             # The service may have processed the POST: look before sending it again.
-            lost = True
+            attempts.lost = True
             found = recover()
             if found is not None:
                 logger.debug("POST %s: answer lost, but the resource exists; not resending", url)
-                return found
+                return Done(found)
             if not may_retry:
                 raise give_up
-            self._wait(attempt, "POST", url, response)
+            return Retry(response)
+
+        created: dict[str, Any] = self._attempts("POST", url, once, params=None, json=payload)
+        return created
 
     def json_object(self, response: httpx.Response, method: str) -> dict[str, Any]:
         """The answer's JSON object. An empty body (``204``, or delete's ``200 {}``) is ``{}``."""

@@ -16,19 +16,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from ..names import to_camel
 from .errors import MalformedResponseError
 
 _A = TypeVar("_A", bound="_Answer")
 
 
-def _to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 class _Part(BaseModel):
     model_config = ConfigDict(
-        alias_generator=_to_camel, populate_by_name=True, extra="ignore", defer_build=True
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
     )
 
 

@@ -13,12 +13,9 @@ the stack runs.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -128,49 +125,31 @@ class Emulator:
 
 
 def start_emulator(work_dir: Path, backend: str, phase_seconds: float) -> Emulator:
+    """The emulator in a session of its own (so `--keep` can leave it running), started as the
+    tests start it (`hf_endpoints_emulator.testing.start_emulator_process`)."""
     from hf_endpoints_emulator.config import DEFAULT_USER, generate_token
+    from hf_endpoints_emulator.testing import start_emulator_process
 
     token = generate_token()
     log_path = work_dir / "emulator.log"
-    phases = {
-        "--pending-seconds": phase_seconds,
-        "--initializing-seconds": 2 * phase_seconds,
-        "--updating-seconds": phase_seconds,
-        "--resume-seconds": phase_seconds,
-        "--wake-seconds": phase_seconds,
-    }
-    argv = [sys.executable, "-m", "hf_endpoints_emulator", "--host", "127.0.0.1"]
-    argv += ["--port", "0", "--state", str(work_dir / "emulator.sqlite3"), "--token", token]
-    argv += ["--user", DEFAULT_USER, "--backend", backend]
-    for flag, seconds in phases.items():
-        argv += [flag, f"{seconds:g}"]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
+    try:
+        started = start_emulator_process(
+            work_dir / "emulator.sqlite3",
+            log_path,
+            token=token,
+            new_session=True,
+            user=DEFAULT_USER,
+            backend=backend,
+            pending_seconds=phase_seconds,
+            initializing_seconds=2 * phase_seconds,
+            updating_seconds=phase_seconds,
+            resume_seconds=phase_seconds,
+            wake_seconds=phase_seconds,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"running on (http://\S+)", log_path.read_text(errors="replace"))
-        if match:
-            emulator = Emulator(process, match.group(1), token, DEFAULT_USER, log_path)
-            with suppress(httpx.TransportError):
-                whoami = httpx.get(
-                    f"{emulator.base_url}/api/whoami-v2",
-                    headers={"authorization": f"Bearer {token}"},
-                    timeout=2,
-                )
-                if whoami.status_code == 200:
-                    return emulator
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    raise StackError(f"the emulator did not start:\n{log_path.read_text(errors='replace')}")
+    except RuntimeError as exc:
+        raise StackError(str(exc)) from None
+    assert started.process is not None
+    return Emulator(started.process, started.base_url, token, DEFAULT_USER, log_path)
 
 
 class StatusWatcher:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..spec.vocabulary import FAILED_STATES
 from ._errors import EndpointPausedError, InferenceError, InferenceTimeoutError
 
 if TYPE_CHECKING:
     from ..client.api import EndpointsApi
+    from ..client.models import Endpoint
 
-#: States in which the endpoint's URL answers (scaledToZero: the first request wakes it).
-SERVING_STATES = frozenset({"running", "scaledToZero"})
 POLL_INTERVAL = 1.0
 
 
@@ -23,6 +22,49 @@ def split_endpoint(endpoint: str) -> tuple[str | None, str]:
     if not name or "/" in namespace:
         raise ValueError(f"expected 'namespace/name' or 'name', got {endpoint!r}")
     return namespace or None, name
+
+
+def _serving_url(
+    client: EndpointsApi,
+    namespace: str,
+    name: str,
+    info: Endpoint,
+    wait_timeout: float | None,
+    sleep: Callable[[float], None],
+) -> str:
+    """Wait, as the provider waits (`waiting.Waiter`), until the endpoint serves; its URL. The
+    waiter's errors become the helpers' own."""
+    from ..client.errors import DeploymentFailedError, WaitTimeoutError
+    from ..waiting import PausedWhileWaiting, Waiter
+
+    key = f"{namespace}/{name}"
+    states = [info.state]
+    waiter = Waiter(
+        client,
+        namespace,
+        name,
+        interval=POLL_INTERVAL,
+        sleep=sleep,
+        on_state=states.append,
+        paused_ends_wait=True,
+    )
+    try:
+        ready = waiter.wait(
+            "running", math.inf if wait_timeout is None else wait_timeout, initial=info
+        )
+    except PausedWhileWaiting:
+        raise EndpointPausedError(f"endpoint {key} was paused while waiting for it") from None
+    except DeploymentFailedError as exc:
+        raise InferenceError(str(exc)) from None
+    except WaitTimeoutError:
+        raise InferenceTimeoutError(
+            f"endpoint {key} is still {states[-1]} after {wait_timeout}s "
+            "(wait_timeout); it may still come up"
+        ) from None
+    assert ready is not None
+    if ready.status.url:
+        return ready.status.url
+    raise InferenceError(f"endpoint {key} is {ready.state} but has no URL yet")
 
 
 def resolve_endpoint_url(
@@ -55,23 +97,7 @@ def resolve_endpoint_url(
                     "restarts), or resume it from the control plane"
                 )
             info = client.resume_endpoint(namespace, name)
-        deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
-        while True:
-            state, url = info.state, info.status.url
-            if state in SERVING_STATES and url:
-                return url
-            if state in FAILED_STATES:
-                why = info.status.error_message or info.status.message or "no message"
-                raise InferenceError(f"endpoint {key} is {state}: {why}")
-            if state == "paused":
-                raise EndpointPausedError(f"endpoint {key} was paused while waiting for it")
-            if deadline is not None and time.monotonic() >= deadline:
-                raise InferenceTimeoutError(
-                    f"endpoint {key} is still {state} after {wait_timeout}s "
-                    "(wait_timeout); it may still come up"
-                )
-            sleep(POLL_INTERVAL)
-            info = client.get_endpoint(namespace, name)
+        return _serving_url(client, namespace, name, info, wait_timeout, sleep)
     finally:
         if own:
             client.close()

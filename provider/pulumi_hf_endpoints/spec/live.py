@@ -8,7 +8,6 @@ from typing import Any
 
 from .. import ownership
 from ..client.models import Endpoint, EndpointRoute
-from ..properties import LEGACY_TYPES
 from .model import CustomImage, EndpointSpec, PrivateService, RegistryCredentials
 from .vocabulary import (
     COMMIT_SHA_PATTERN,
@@ -18,6 +17,7 @@ from .vocabulary import (
     DEFAULT_WAIT_TIMEOUT,
     FRAMEWORKS,
     IMAGE_ENGINES,
+    LEGACY_TYPES,
 )
 
 _IMAGE_KEYS = {

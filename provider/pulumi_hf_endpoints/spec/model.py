@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..properties import LEGACY_TYPES, NAME_MAX_LENGTH, to_camel
+from ..names import to_camel
 from .vocabulary import (
     AWS_ACCOUNT_ID_PATTERN,
     ENV_NAME_PATTERN,
     INSTANCE_SIZE_PATTERN,
+    LEGACY_TYPES,
+    NAME_MAX_LENGTH,
     NAME_PATTERN,
     PRIVATE_LINK_REGIONS,
     REPO_PART_PATTERN,

@@ -6,12 +6,60 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ..properties import REPLACE_ON_CHANGES
 from .model import FIELD_NAMES, CustomImage, EndpointSpec, PrivateService
-from .validation import REQUIRED_INPUTS, Failure, SpecError
-from .vocabulary import DEFAULT_REVISION, DEFAULT_SCALE_TO_ZERO_TIMEOUT, DEFAULT_SCALING_MEASURE
+from .properties import REPLACE_ON_CHANGES, REQUIRED_INPUTS
+from .validation import Failure, SpecError
+from .vocabulary import (
+    DEFAULT_MAX_REPLICA,
+    DEFAULT_MIN_REPLICA,
+    DEFAULT_REVISION,
+    DEFAULT_SCALE_TO_ZERO_TIMEOUT,
+    DEFAULT_SCALING_MEASURE,
+    DEFAULT_TYPE,
+)
+
+#: Where each input property goes in the service's JSON: its path in the create body (the
+#: update groups below place it at the same path), "url" for the namespace (a part of the route,
+#: `/v2/endpoint/{namespace}`), or "provider" for the inputs that steer the provider and are never
+#: sent. tests/spec/test_surface.py checks that this covers schema.json's inputs exactly and that
+#: each body path really carries its property.
+PAYLOAD_PATHS: dict[str, tuple[str, ...] | Literal["url", "provider"]] = {
+    "name": ("name",),
+    "namespace": "url",
+    "repository": ("model", "repository"),
+    "revision": ("model", "revision"),
+    "framework": ("model", "framework"),
+    "task": ("model", "task"),
+    "accelerator": ("compute", "accelerator"),
+    "vendor": ("provider", "vendor"),
+    "region": ("provider", "region"),
+    "type": ("type",),
+    "privateService": ("privateService",),
+    "instanceSize": ("compute", "instanceSize"),
+    "instanceType": ("compute", "instanceType"),
+    "minReplica": ("compute", "scaling", "minReplica"),
+    "maxReplica": ("compute", "scaling", "maxReplica"),
+    "scaleToZeroTimeout": ("compute", "scaling", "scaleToZeroTimeout"),
+    "scalingMetric": ("compute", "scaling", "measure"),
+    "scalingThreshold": ("compute", "scaling", "measure"),
+    "customImage": ("model", "image"),
+    "containerCommand": ("model", "command"),
+    "containerArgs": ("model", "args"),
+    "env": ("model", "env"),
+    "secrets": ("model", "secrets"),
+    "tags": ("tags",),
+    "domain": ("route", "domain"),
+    "path": ("route", "path"),
+    "cacheHttpResponses": ("cacheHttpResponses",),
+    "paused": "provider",
+    "wait": "provider",
+    "waitTimeout": "provider",
+    "adoptExisting": "provider",
+}
+PROVIDER_ONLY: tuple[str, ...] = tuple(k for k, v in PAYLOAD_PATHS.items() if v == "provider")
+"""Inputs that steer the provider (lifecycle and waiting) and never reach the service."""
 
 
 def image_payload(image: CustomImage | None) -> dict[str, Any]:
@@ -53,13 +101,21 @@ def private_service_payload(private: PrivateService) -> dict[str, Any]:
 def _scaling_payload(spec: EndpointSpec) -> dict[str, Any]:
     # huggingface_hub's create always sends the timeout, null when unset.
     scaling: dict[str, Any] = {
-        "minReplica": spec.min_replica if spec.min_replica is not None else 1,
-        "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
+        **_replicas(spec),
         "scaleToZeroTimeout": spec.scale_to_zero_timeout,
     }
     if spec.scaling_metric is not None:
         scaling["measure"] = {spec.scaling_metric: spec.scaling_threshold}
     return scaling
+
+
+def _replicas(spec: EndpointSpec) -> dict[str, int]:
+    """The replica bounds, the schema's defaults for those unset (check fills them in; a
+    spec read from older state may lack them)."""
+    return {
+        "minReplica": spec.min_replica if spec.min_replica is not None else DEFAULT_MIN_REPLICA,
+        "maxReplica": spec.max_replica if spec.max_replica is not None else DEFAULT_MAX_REPLICA,
+    }
 
 
 def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
@@ -94,8 +150,7 @@ def _route_payload(spec: EndpointSpec) -> dict[str, Any]:
 
 def _scaling_fields(spec: EndpointSpec) -> dict[str, Any]:
     return {
-        "minReplica": spec.min_replica if spec.min_replica is not None else 1,
-        "maxReplica": spec.max_replica if spec.max_replica is not None else 1,
+        **_replicas(spec),
         "scaleToZeroTimeout": spec.scale_to_zero_timeout,
         "measure": (
             {spec.scaling_metric: spec.scaling_threshold}
@@ -145,7 +200,7 @@ def create_payload(spec: EndpointSpec, name: str) -> dict[str, Any]:
         model["secrets"] = dict(spec.secrets)
     payload: dict[str, Any] = {
         "name": name,
-        "type": spec.type or "authenticated",
+        "type": spec.type or DEFAULT_TYPE,
         "provider": {"vendor": spec.vendor, "region": spec.region},
         "compute": {
             "accelerator": spec.accelerator,

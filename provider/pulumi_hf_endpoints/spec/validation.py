@@ -4,6 +4,7 @@ allowed values; values still unknown at preview are never errors. Also the defau
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..properties import to_camel
+from ..names import to_camel
 from .model import (
     FIELD_NAMES,
     PROPERTY_NAMES,
@@ -20,8 +21,12 @@ from .model import (
     PrivateService,
     RegistryCredentials,
 )
+from .properties import INPUT_DEFAULTS, REQUIRED_INPUTS
 from .vocabulary import (
     ACCELERATORS,
+    DEFAULT_MAX_REPLICA,
+    DEFAULT_MIN_REPLICA,
+    DEFAULT_TYPE,
     DEFAULT_WAIT_TIMEOUT,
     ENV_TOTAL_MAX_BYTES,
     ENV_VARIABLE_MAX_BYTES,
@@ -51,16 +56,6 @@ class SpecError(ValueError):
         super().__init__("; ".join(f"{f.property}: {f.reason}" for f in failures))
 
 
-_REQUIRED = (
-    "repository",
-    "framework",
-    "accelerator",
-    "vendor",
-    "region",
-    "instanceType",
-    "instanceSize",
-)
-REQUIRED_INPUTS: tuple[str, ...] = _REQUIRED
 _SECRET_PATHS = {("secrets",), ("customImage", "credentials", "password")}
 #: The objects inside a property, by where they sit: their keys are named in errors.
 _NESTED: dict[tuple[str, ...], type[BaseModel]] = {
@@ -86,6 +81,18 @@ def _never_unknown(_: Any) -> bool:
     return False
 
 
+def contains_unknown(value: Any, is_unknown: IsUnknown) -> bool:
+    """Whether `value`, or anything inside its maps and lists, is not known yet: the one walk
+    over a value for unknowns (`is_unknown` says what one looks like in the caller's bags)."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v, is_unknown) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v, is_unknown) for v in value)
+    return False
+
+
 def _split_unknowns(
     props: Mapping[str, Any], is_unknown: IsUnknown
 ) -> tuple[dict[str, Any], set[tuple[str, ...]]]:
@@ -98,13 +105,7 @@ def _split_unknowns(
     unknown: set[tuple[str, ...]] = set()
 
     def contains(value: Any) -> bool:
-        if is_unknown(value):
-            return True
-        if isinstance(value, Mapping):
-            return any(contains(v) for v in value.values())
-        if isinstance(value, list | tuple):
-            return any(contains(v) for v in value)
-        return False
+        return contains_unknown(value, is_unknown)
 
     for key, value in props.items():
         if key == "customImage" and isinstance(value, Mapping) and not is_unknown(value):
@@ -141,11 +142,14 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
         message = message[len("Value error, ") :]
     if kind == "extra_forbidden":
         if len(loc) == 1:
+            close = _closest(str(error["loc"][0]), PROPERTY_NAMES)
             allowed = ", ".join(sorted(PROPERTY_NAMES))
-            return f"unknown property; allowed properties are: {allowed}"
+            return f"unknown property{close}; allowed properties are: {allowed}"
         model = _NESTED[loc[:-1]]
-        allowed = ", ".join(to_camel(n) for n in model.model_fields)
-        return f"unknown key {loc[-1]!r} in {'.'.join(loc[:-1])}; allowed keys are: {allowed}"
+        keys = [to_camel(n) for n in model.model_fields]
+        where = ".".join(loc[:-1])
+        close = _closest(str(error["loc"][-1]), keys)
+        return f"unknown key {loc[-1]!r} in {where}{close}; allowed keys are: {', '.join(keys)}"
     path = ".".join(loc)
     secret = any(loc[: len(p)] == p for p in _SECRET_PATHS)
     if kind == "literal_error":
@@ -158,6 +162,16 @@ def _describe(error: Mapping[str, Any], loc: tuple[str, ...]) -> str:
     ):
         return f"{path} {message[0].lower()}{message[1:]} (got {_as_written(error.get('input'))})"
     return f"{path}: {message}"
+
+
+def _closest(name: str, names: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the property closest to a misspelt `name` (written in either
+    spelling), or ""."""
+    known = list(names)
+    close = difflib.get_close_matches(to_camel(name), known, n=1) or difflib.get_close_matches(
+        name, known, n=1
+    )
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _as_written(value: Any) -> str:
@@ -184,6 +198,16 @@ def validate_inputs(
     legacy `protected` type renamed, defaults filled in, unknown values kept as they were)
     and one Failure per bad property. Unknown values are never errors.
     """
+    normalized, failures, _ = _validated(props, is_unknown)
+    return normalized, failures
+
+
+def _validated(
+    props: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown
+) -> tuple[dict[str, Any], list[Failure], EndpointSpec | None]:
+    """`validate_inputs`, and the spec it built: the inputs are parsed once, and a caller that
+    needs the spec (create, update, diff) takes this one instead of parsing the normalised
+    properties again. The spec is None when a value failed its type or is still unknown."""
     known, unknown = _split_unknowns(props, is_unknown)
     failures: list[Failure] = []
     try:
@@ -200,16 +224,17 @@ def validate_inputs(
             if (failure.property, failure.reason) not in seen:
                 seen.add((failure.property, failure.reason))
                 failures.append(failure)
-        return dict(props), failures
+        return dict(props), failures, None
 
     failures.extend(_rule_failures(spec, unknown))
-    normalized = _with_defaults(spec, unknown).to_properties()
+    defaulted = _with_defaults(spec, unknown)
+    normalized = defaulted.to_properties()
     for path in unknown:
         target = normalized
         for part in path[:-1]:
             target = target.setdefault(part, {})
         target[path[-1]] = _lookup(props, path)
-    return normalized, failures
+    return normalized, failures, (defaulted if not unknown else None)
 
 
 def _lookup(props: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -230,7 +255,7 @@ def _rule_failures(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> list[Fa
     def absent(prop: str) -> bool:
         return getattr(spec, FIELD_NAMES[prop]) is None and (prop,) not in unknown
 
-    for prop in _REQUIRED:
+    for prop in REQUIRED_INPUTS:
         if absent(prop):
             failures.append(Failure(prop, f"{prop} is required{_ALLOWED_HINT.get(prop, '')}"))
 
@@ -405,7 +430,7 @@ def _with_defaults(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> Endpoin
     """Fill in the defaults documented in schema.json."""
     updates: dict[str, Any] = {}
     if spec.type is None and ("type",) not in unknown:
-        updates["type"] = "authenticated"
+        updates["type"] = DEFAULT_TYPE
     private = spec.private_service
     if private is not None and private.region is None:
         region = _private_link_region(spec)
@@ -413,26 +438,24 @@ def _with_defaults(spec: EndpointSpec, unknown: set[tuple[str, ...]]) -> Endpoin
             updates["private_service"] = private.model_copy(update={"region": region})
     if spec.min_replica is None and ("minReplica",) not in unknown:
         wants_zero = spec.scale_to_zero_timeout is not None or ("scaleToZeroTimeout",) in unknown
-        updates["min_replica"] = 0 if wants_zero else 1
+        updates["min_replica"] = 0 if wants_zero else DEFAULT_MIN_REPLICA
     if spec.max_replica is None and ("maxReplica",) not in unknown:
-        updates["max_replica"] = max(1, updates.get("min_replica", spec.min_replica or 0))
-    for name, default in (
-        ("paused", False),
-        ("wait", True),
-        ("wait_timeout", DEFAULT_WAIT_TIMEOUT),
-        ("adopt_existing", False),
-    ):
+        floor = updates.get("min_replica", spec.min_replica or 0)
+        updates["max_replica"] = max(DEFAULT_MAX_REPLICA, floor)
+    for name in ("paused", "wait", "adopt_existing"):
         if getattr(spec, name) is None and (to_camel(name),) not in unknown:
-            updates[name] = default
+            updates[name] = INPUT_DEFAULTS[to_camel(name)]
+    if spec.wait_timeout is None and ("waitTimeout",) not in unknown:
+        updates["wait_timeout"] = DEFAULT_WAIT_TIMEOUT
     return spec.model_copy(update=updates) if updates else spec
 
 
 def spec_from_properties(props: Mapping[str, Any]) -> EndpointSpec:
     """A complete, valid spec from known properties; raises SpecError listing every problem."""
-    normalized, failures = validate_inputs(props)
+    normalized, failures, spec = _validated(props)
     if failures:
         raise SpecError(failures)
-    return EndpointSpec.model_validate(normalized)
+    return spec if spec is not None else EndpointSpec.model_validate(normalized)
 
 
 def spec_from_state(props: Mapping[str, Any]) -> EndpointSpec:
@@ -441,15 +464,17 @@ def spec_from_state(props: Mapping[str, Any]) -> EndpointSpec:
     props, engine = _without_unknown_engine(props)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        normalized, failures = validate_inputs(props)
+        normalized, failures, parsed = _validated(props)
     if engine is not None and "customImage" in normalized:
         # An image variant this version does not know, as a refresh read it: kept verbatim.
-        spec = _state_spec(normalized, failures)
+        spec = parsed if parsed is not None and not failures else _state_spec(normalized, failures)
         image = spec.custom_image
         if image is not None:
             verbatim = image.model_copy(update={"engine": engine})
             return spec.model_copy(update={"custom_image": verbatim})
         return spec
+    if parsed is not None and not failures:
+        return parsed
     return _state_spec(normalized, failures)
 
 

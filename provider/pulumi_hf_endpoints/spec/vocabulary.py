@@ -7,7 +7,9 @@ must not share a definition that a mistake here would make both agree on.
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
+
+from .properties import INPUT_DEFAULTS
 
 EndpointType = Literal["public", "authenticated", "private"]
 #: AWS regions with a PrivateLink entry point, where a private endpoint's VPC endpoint connects
@@ -57,11 +59,19 @@ MANAGED_ENGINES: tuple[ImageEngine, ...] = ("huggingface", "huggingfaceNeuron")
 STATES: tuple[EndpointState, ...] = get_args(EndpointState)
 FAILED_STATES: tuple[EndpointState, ...] = ("failed", "updateFailed")
 
+#: Older endpoint types the service no longer takes, and what is sent instead.
+LEGACY_TYPES = {"protected": "authenticated"}
+NAME_MAX_LENGTH = 32
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 INSTANCE_SIZE_PATTERN = re.compile(r"^x[0-9]+$")
 AWS_ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 SCALE_TO_ZERO_RANGE = (15, 2880)
-DEFAULT_WAIT_TIMEOUT = 1800.0
+# The defaults schema.json documents (spec/properties.py), typed: check fills them in, and the
+# bodies sent to the service use the same ones.
+DEFAULT_TYPE = cast(str, INPUT_DEFAULTS["type"])
+DEFAULT_MIN_REPLICA = cast(int, INPUT_DEFAULTS["minReplica"])
+DEFAULT_MAX_REPLICA = cast(int, INPUT_DEFAULTS["maxReplica"])
+DEFAULT_WAIT_TIMEOUT = float(cast(float, INPUT_DEFAULTS["waitTimeout"]))
 #: What the service reports as the scaling measure when none was chosen.
 DEFAULT_SCALING_MEASURE: dict[str, float | None] = {"hardwareUsage": None}
 #: The scale-to-zero timeout the service applies with minReplica 0 when none is set (its API

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -158,7 +158,9 @@ class ProviderHost:
     runs in `cwd` (default: this process's). Every RPC has a deadline of `rpc_timeout` seconds
     (None: none; a per-call `timeout=` overrides it). The host writes `host.stdout` and
     `host.stderr` (appended to) in `log_dir`; without one, in a temporary directory removed on
-    `close()` after its contents are kept for `stdout_text()`/`stderr_text()`.
+    `close()` after its contents are kept for `stdout_text()`/`stderr_text()`. `command` starts
+    another provider plugin instead, which prints its port the same way (the native provider:
+    `python -m pulumi_hf_endpoints.native`).
     """
 
     def __init__(
@@ -173,8 +175,10 @@ class ProviderHost:
         rpc_timeout: float | None = 60.0,
         start_timeout: float = 30.0,
         log_dir: str | os.PathLike[str] | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.project = project
+        self._command = list(command) if command is not None else None
         self.rpc_timeout = rpc_timeout
         self.start_timeout = start_timeout
         self.transcript: list[TranscriptEntry] = []
@@ -229,7 +233,7 @@ class ProviderHost:
         self._stderr_path = self._log_dir / "host.stderr"
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "ab") as err:
             self.process = subprocess.Popen(
-                [self._python, "-u", "-m", "pulumi.dynamic"],
+                self._command or [self._python, "-u", "-m", "pulumi.dynamic"],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
