@@ -8,7 +8,7 @@ import gc
 import subprocess
 import sys
 
-from hf_endpoints_emulator.serving.engine import _freeze_heap
+from hf_endpoints_emulator.serving.runner import _freeze_heap
 
 
 def test_a_host_that_froze_its_heap_keeps_it_as_it_is() -> None:
@@ -21,7 +21,7 @@ def test_a_host_that_froze_its_heap_keeps_it_as_it_is() -> None:
 def test_the_emulator_s_own_process_freezes_its_heap_once() -> None:
     script = (
         "import gc\n"
-        "from hf_endpoints_emulator.serving.engine import _freeze_heap\n"
+        "from hf_endpoints_emulator.serving.runner import _freeze_heap\n"
         "assert gc.get_freeze_count() == 0\n"
         "_freeze_heap()\n"
         "frozen = gc.get_freeze_count()\n"

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, Response
 
 from .backends.base import ChatTemplateError as BackendTemplateError
 from .context import ClientGone, RequestContext, until_disconnect
-from .engine import GenerationResult, Prefill, Token
 from .errors import (
     OpenAIRequestError,
     ServingError,
@@ -36,6 +35,7 @@ from .params import (
     validate,
 )
 from .routes import SYSTEM_FINGERPRINT, simple_tokens
+from .runner import GenerationResult, Prefill, Token
 from .sse import DONE, EventStreamResponse, event
 
 _OPENAI_FINISH = {"eos_token": "stop", "length": "length", "stop_sequence": "stop_sequence"}

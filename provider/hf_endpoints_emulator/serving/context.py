@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from ..serving_protocol import ServedEndpoint
-from .engine import ModelRunner
 from .errors import Overloaded
 from .metrics import EndpointMetrics
 from .options import ServingOptions
 from .params import Limits
+from .runner import ModelRunner
 
 T = TypeVar("T")
 

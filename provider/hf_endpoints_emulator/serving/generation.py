@@ -10,7 +10,14 @@ from typing import Any
 
 from .backends.base import BackendUnavailable
 from .context import RequestContext
-from .engine import (
+from .errors import (
+    BackendError,
+    GenerationError,
+    IncompleteGenerationError,
+    ServingError,
+)
+from .params import ValidRequest
+from .runner import (
     GenerationResult,
     IncompleteGeneration,
     Job,
@@ -19,13 +26,6 @@ from .engine import (
     Token,
     collect,
 )
-from .errors import (
-    BackendError,
-    GenerationError,
-    IncompleteGenerationError,
-    ServingError,
-)
-from .params import ValidRequest
 
 
 def as_serving_error(exc: BaseException) -> ServingError:

@@ -15,11 +15,11 @@ from . import chat, routes, trace
 from .backends.base import Backend, BackendUnavailable
 from .backends.synthetic import SyntheticBackend
 from .context import RequestContext, limits_for
-from .engine import ModelRunner, arriving
 from .errors import BackendError, ExtractorError, ServingError, UnsupportedTask
 from .metrics import EndpointMetrics
 from .options import TEXT_GENERATION_TASKS, ServingOptions
 from .params import parse_json
+from .runner import ModelRunner, arriving
 
 Handler = Callable[[RequestContext, Any], Awaitable[Response]]
 

@@ -10,7 +10,7 @@ import bisect
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .engine import ModelRunner
+from .runner import ModelRunner
 
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _TOKEN_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4000)

@@ -9,16 +9,15 @@ errors on bad bodies and wrong types), `validate` plays the router's `Validation
 from __future__ import annotations
 
 import json
-import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .backends.base import Backend, Sampling
-from .engine import Job
 from .errors import ExtractorError, ValidationError, deserialize_error
 from .grammar import GrammarError, to_gbnf
+from .runner import Job
 
 _INT_RANGES = {
     "u32": (0, 2**32 - 1),
@@ -364,7 +363,3 @@ def validate(
         best_of=best_of,
         seed=seed if do_sample else None,
     )
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) or math.isinf(value) else value

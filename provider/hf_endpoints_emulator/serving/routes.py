@@ -11,10 +11,10 @@ from typing import Any
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .context import ClientGone, RequestContext, until_disconnect
-from .engine import Prefill
 from .errors import IncompleteStreamError, ServingError, ValidationError
 from .generation import as_serving_error, events, generate_body, run_to_end, timing_headers
 from .params import GenerateRequest, read_generate_request, validate, validate_best_of
+from .runner import Prefill
 from .sse import EventStreamResponse, event
 
 #: TGI's `compat_return_full_text`: POST / returns the prompt too for these pipeline tags.
