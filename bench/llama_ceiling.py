@@ -11,7 +11,8 @@ attention with one thread, a KV stream per sequence, rows in consecutive sequenc
   of its own (`llama_decode` releases the GIL);
 - every lane processes its prompts at once (as many whole prompts per `llama_decode` as
   `BATCH` tokens hold), which is the best a server can do when the requests arrive together:
-  its first tokens could come out then (`RawRound.prompt_seconds`);
+  its first tokens could come out then (`RawRound.prompt_seconds`); with fewer sequences
+  than lanes, the idle lanes' cores join the prompts (as the emulator's do);
 - then `new_tokens` decode steps of all its sequences (the same token fed back: the cost is
   the same as sampling's), as many tokens as the emulator's streams produce.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +54,7 @@ class _Lane:
 
     def __init__(self, L: Any, model: Any, slots: int, n_ctx_seq: int, threads: int) -> None:
         self.L = L
+        self.threads = threads
         params = L.llama_context_default_params()
         params.n_seq_max = slots
         params.n_ctx = n_ctx_seq * slots
@@ -96,6 +100,15 @@ class _Lane:
         for first in range(0, count, per_call):
             seqs = range(first, min(first + per_call, count))
             self.decode([(s, i, t, i == last) for s in seqs for i, t in enumerate(tokens)])
+
+    @contextmanager
+    def prompt_threads(self, threads: int) -> Iterator[None]:
+        """`threads` for the `llama_decode`s of more than one token in the block."""
+        self.L.llama_set_n_threads(self.ctx, self.threads, threads)
+        try:
+            yield
+        finally:
+            self.L.llama_set_n_threads(self.ctx, self.threads, self.threads)
 
     def generate(self, count: int, tokens: list[int], steps: int) -> None:
         for step in range(steps):
@@ -156,9 +169,13 @@ class RawLlama:
             lane.clear()
         start = threading.Barrier(len(used) + 1)
 
+        # Lanes left idle lend their cores to the prompts, as the emulator's do.
+        wide = self.threads * len(self.lanes) // len(used)
+
         def run(lane: _Lane) -> None:
             start.wait()
-            lane.prompts(width, tokens)
+            with lane.prompt_threads(wide):
+                lane.prompts(width, tokens)
             prompted.append(time.perf_counter())
             lane.generate(width, tokens, new_tokens)
 

@@ -198,22 +198,33 @@ def test_a_long_prompt_is_processed_in_chunks_between_decode_steps(
     emu: EmulatorHandle, url: str
 ) -> None:
     """A long prompt does not stall the running generations for its whole length: its
-    chunks alternate with their decode steps. Its result is the same as alone."""
+    chunks alternate with their decode steps. Alone, its chunks take every core; its result
+    is the same bits either way."""
     words = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota")
     prompt = " ".join(words[i % len(words)] for i in range(700))
     body = {
         "inputs": prompt,
         "parameters": {"max_new_tokens": 4, "details": True, "decoder_input_details": True},
     }
+    lanes = runner_of(emu).backend.batcher.lanes
+
+    def wide() -> int:
+        return sum(lane.wide_prefill_steps for lane in lanes)
+
+    widened = wide()
     alone = generate(emu, url, body)
     assert len(alone["details"]["prefill"]) > 2 * PREFILL_CHUNK
-    lanes = runner_of(emu).backend.batcher.lanes
+    if len(lanes) > 1:  # alone, its chunks took every core (the other lanes idle)
+        assert wide() >= widened + 3
     before = sum(lane.interleaved_steps for lane in lanes)
     with ExitStack() as stack:  # a running generation on every lane
         for _ in lanes:
             stack.enter_context(endless_sequence(runner_of(emu).backend))
+        widened = wide()
         beside = generate(emu, url, body)
+    # Beside the others, one thread per lane; the same bits as on every core.
     assert beside == alone
+    assert wide() == widened
     assert sum(lane.interleaved_steps for lane in lanes) >= before + 2
 
 

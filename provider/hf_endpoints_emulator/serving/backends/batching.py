@@ -248,10 +248,16 @@ class BatchScheduler:
         n_threads: int,
         is_eog: Callable[[int], bool],
         arrivals: Arrivals | None = None,
+        wide_threads: int | None = None,
+        others_idle: Callable[[BatchScheduler], bool] | None = None,
     ) -> None:
         import llama_cpp as L
 
         self._arrivals = arrivals
+        #: Threads for a prompt while every other lane is idle (`_prompt_threads`).
+        self.wide_threads = max(wide_threads or n_threads, n_threads)
+        self._others_idle = others_idle
+        self._batch_threads = n_threads
         self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
         self.n_threads = n_threads
         self.n_ctx_seq = n_ctx_seq
@@ -308,6 +314,8 @@ class BatchScheduler:
         self.interleaved_steps = 0
         #: Prompt chunks processed (one `llama_decode` each).
         self.prefill_steps = 0
+        #: Of those, the chunks processed with `wide_threads` (the other lanes idle).
+        self.wide_prefill_steps = 0
         #: Decode steps with throw-away rows (`decode_rows`).
         self.padded_steps = 0
         #: Decode steps that llama.cpp had to split into several micro-batches (`runs`).
@@ -455,10 +463,12 @@ class BatchScheduler:
         while group := self._prompt_group(budget):
             size = self._chunk(group[0])
             budget -= size * len(group)
+            self._prompt_threads(size)
             self._await_samplers(self._prefill_chunks(group, size))
             self._emit_first_tokens()
             changed = self._admit() or changed
         self._emit_first_tokens()
+        self._set_batch_threads(self.n_threads)
         # Slots released meanwhile are free for this step's layout (`decode_rows`); a
         # sequence released from now on is decoded once more, for nobody.
         changed = self._retire() or changed
@@ -484,6 +494,32 @@ class BatchScheduler:
             return 0.0
         oldest = min(queued) + ARRIVAL_WINDOW - time.monotonic()
         return min(self._arrivals.remaining(), oldest) if oldest > 0 else 0.0
+
+    def _prompt_threads(self, size: int) -> None:
+        """Every core for a prompt chunk while the other lanes have nothing to do and no
+        request is on its way: a lone request's first token then comes as soon as
+        llama.cpp on the whole machine allows (a 245-token prompt took 484 ms on one
+        thread). One thread otherwise, as the lanes are laid out. Never for a one-token
+        chunk: with several threads, flash attention splits a single query's keys and
+        rounds differently (module docstring); chunks of two or more tokens give the same
+        bits on any number of threads (measured, prompt and the decode steps after it)."""
+        wide = (
+            size >= 2
+            and self.wide_threads > self.n_threads
+            and self._others_idle is not None
+            and self._others_idle(self)
+            and (self._arrivals is None or self._arrivals.remaining() <= 0)
+        )
+        self._set_batch_threads(self.wide_threads if wide else self.n_threads)
+
+    def _set_batch_threads(self, threads: int) -> None:
+        """llama.cpp's threads for a `llama_decode` of more than one token (decode steps
+        of several sequences too: hence back to `n_threads` before each step)."""
+        if threads != self._batch_threads:
+            import llama_cpp as L
+
+            L.llama_set_n_threads(self._ctx, self.n_threads, threads)
+            self._batch_threads = threads
 
     def _admit(self) -> bool:
         """Give queued sequences the lowest free slots; True if any joined."""
@@ -635,6 +671,7 @@ class BatchScheduler:
                 self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
             return []
         self.prefill_steps += 1
+        self.wide_prefill_steps += self._batch_threads > self.n_threads
         ready: list[Generation] = []
         j = 0
         for s in group:
@@ -882,6 +919,8 @@ class Batcher:
         threads = n_threads or default_threads()
         count = max(1, min(multiprocessing.cpu_count() // threads, slots))
         self.lanes: list[BatchScheduler] = []
+        self._users = [0] * count
+        self._lock = threading.Lock()
         #: Generation requests on their way to the lanes.
         self.arrivals = Arrivals(self._wake_lanes)
         try:
@@ -893,17 +932,27 @@ class Batcher:
                     n_threads=threads,
                     is_eog=is_eog,
                     arrivals=self.arrivals,
+                    wide_threads=threads * count,
+                    others_idle=self._others_idle,
                 )
                 self.lanes.append(lane)
         except BaseException:
             self.close()
             raise
-        self._users = [0] * count
-        self._lock = threading.Lock()
 
     @property
     def slots(self) -> int:
         return sum(lane.slots for lane in self.lanes)
+
+    def _others_idle(self, lane: BatchScheduler) -> bool:
+        """No lane but `lane` has a generation (running, queued or about to be queued)."""
+        with self._lock:
+            users = list(self._users)
+        return all(
+            users[i] == 0 and other.active == 0 and other.queued == 0
+            for i, other in enumerate(self.lanes)
+            if other is not lane
+        )
 
     def _wake_lanes(self) -> None:
         for lane in self.lanes:
