@@ -29,7 +29,9 @@ would make them take turns. A `BatchScheduler` owns one llama.cpp context holdin
 4. hands the turn's tokens over: to a consumer thread through its queue, or, for consumers
    on an event loop (the serving layer), all sequences' at once through that loop's
    `Mailbox` (one `call_soon_threadsafe`, not a thread per generation in between).
-The loop only waits when none of this has anything to do.
+The loop only waits when none of this has anything to do. A prompt chunk processed while
+every other lane is idle takes every core's thread, the other lanes holding their next
+`llama_decode` until it ends (`Cores`): a lone request's first token as on the whole machine.
 
 `Batcher` runs one scheduler ("lane") per group of `n_threads` cores and sends each new
 generation to the least busy lane. Why not one context decoding with every core: llama.cpp
@@ -250,6 +252,7 @@ class BatchScheduler:
         arrivals: Arrivals | None = None,
         wide_threads: int | None = None,
         others_idle: Callable[[BatchScheduler], bool] | None = None,
+        cores: Cores | None = None,
     ) -> None:
         import llama_cpp as L
 
@@ -257,6 +260,7 @@ class BatchScheduler:
         #: Threads for a prompt while every other lane is idle (`_prompt_threads`).
         self.wide_threads = max(wide_threads or n_threads, n_threads)
         self._others_idle = others_idle
+        self._cores = cores or Cores()
         self._batch_threads = n_threads
         self.slots = max(1, min(slots, int(L.llama_max_parallel_sequences())))
         self.n_threads = n_threads
@@ -468,7 +472,6 @@ class BatchScheduler:
             self._emit_first_tokens()
             changed = self._admit() or changed
         self._emit_first_tokens()
-        self._set_batch_threads(self.n_threads)
         # Slots released meanwhile are free for this step's layout (`decode_rows`); a
         # sequence released from now on is decoded once more, for nobody.
         changed = self._retire() or changed
@@ -509,8 +512,26 @@ class BatchScheduler:
             and self._others_idle is not None
             and self._others_idle(self)
             and (self._arrivals is None or self._arrivals.remaining() <= 0)
+            and self._cores.try_alone()
         )
-        self._set_batch_threads(self.wide_threads if wide else self.n_threads)
+        if wide:
+            self._set_batch_threads(self.wide_threads)
+
+    def _llama_decode(self, batch: Any) -> int:
+        """One `llama_decode`. A wide one (`_prompt_threads`) has the cores to itself: a
+        lane that meanwhile gets work waits for it, since three threads on two cores make
+        llama.cpp's barriers stall (measured: first tokens of a burst 3x later); then the
+        lane is back to its own thread."""
+        import llama_cpp as L
+
+        if self._batch_threads > self.n_threads:
+            try:
+                return int(L.llama_decode(self._ctx, batch))
+            finally:
+                self._set_batch_threads(self.n_threads)
+                self._cores.done_alone()
+        with self._cores.shared():
+            return int(L.llama_decode(self._ctx, batch))
 
     def _set_batch_threads(self, threads: int) -> None:
         """llama.cpp's threads for a `llama_decode` of more than one token (decode steps
@@ -662,7 +683,8 @@ class BatchScheduler:
                 batch.logits[j] = s.logprobs or i == last
                 j += 1
         started = time.monotonic()
-        code = L.llama_decode(self._ctx, batch)
+        wide = self._batch_threads > self.n_threads
+        code = self._llama_decode(batch)
         self._traced("prompt", started, group, size * len(group))
         if code != 0:
             for s in group:
@@ -671,7 +693,7 @@ class BatchScheduler:
                 self._stop(s, RuntimeError(f"llama_decode failed ({code}) on the prompt"))
             return []
         self.prefill_steps += 1
-        self.wide_prefill_steps += self._batch_threads > self.n_threads
+        self.wide_prefill_steps += wide
         ready: list[Generation] = []
         j = 0
         for s in group:
@@ -712,7 +734,7 @@ class BatchScheduler:
         for s in seqs:
             s.next_token = None
         started = time.monotonic()
-        code = L.llama_decode(self._ctx, batch)
+        code = self._llama_decode(batch)
         self._traced("step", started, seqs, len(rows))
         for slot in fillers:
             L.llama_memory_seq_rm(self._memory, slot, -1, -1)
@@ -860,6 +882,47 @@ def default_threads() -> int:
     return max(multiprocessing.cpu_count() // 2, 1)
 
 
+class Cores:
+    """The lanes' turns at the cores: any number of one-thread `llama_decode`s at once, or
+    one lane's wide prompt (every core's thread) alone."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = 0
+        self._alone = False
+        #: Lanes waiting for a wide `llama_decode` to end.
+        self.waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """A one-thread `llama_decode`: waits while a wide one runs."""
+        with self._cond:
+            while self._alone:
+                self.waiting += 1
+                self._cond.wait()
+                self.waiting -= 1
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+
+    def try_alone(self) -> bool:
+        """The cores for one wide `llama_decode` if no lane is decoding (never waits);
+        `done_alone` after it."""
+        with self._cond:
+            if self._alone or self._running:
+                return False
+            self._alone = True
+            return True
+
+    def done_alone(self) -> None:
+        with self._cond:
+            self._alone = False
+            self._cond.notify_all()
+
+
 class Arrivals:
     """Generation requests on their way: from reaching the serving layer until their prompt
     is queued (reading, validating and tokenizing them on the event loop: a millisecond or
@@ -921,6 +984,7 @@ class Batcher:
         self.lanes: list[BatchScheduler] = []
         self._users = [0] * count
         self._lock = threading.Lock()
+        cores = Cores()
         #: Generation requests on their way to the lanes.
         self.arrivals = Arrivals(self._wake_lanes)
         try:
@@ -934,6 +998,7 @@ class Batcher:
                     arrivals=self.arrivals,
                     wide_threads=threads * count,
                     others_idle=self._others_idle,
+                    cores=cores,
                 )
                 self.lanes.append(lane)
         except BaseException:
